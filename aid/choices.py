@@ -1,0 +1,49 @@
+"""The ledger's fixed vocabularies, one TextChoices per idea."""
+
+from django.db import models
+
+
+class DonorKind(models.TextChoices):
+    COUNTRY = "country", "Country"
+    EU_INSTITUTION = "eu-institution", "EU institution"
+    MULTILATERAL = "multilateral", "Other multilateral"
+
+
+class AgreementKind(models.TextChoices):
+    SECURITY_AGREEMENT = "security-agreement", "Bilateral security agreement"
+    AID_PACKAGE = "aid-package", "Aid package"
+    FINANCING = "financing", "Financing"
+    FUND_CONTRIBUTION = "fund-contribution", "Fund contribution"
+    JOINT_PROCUREMENT = "joint-procurement", "Joint procurement"
+    APPROPRIATION = "appropriation", "Appropriation"
+
+
+class Stage(models.TextChoices):
+    """How far a line item has come. Stages are never added together."""
+
+    ANNOUNCED = "announced", "Announced"
+    COMMITTED = "committed", "Committed"
+    ALLOCATED = "allocated", "Allocated"
+    DELIVERED = "delivered", "Delivered"
+
+
+class Qualifier(models.TextChoices):
+    """What the source says about an amount's exactness ("at least €977 million")."""
+
+    EXACT = "exact", "Exactly"
+    AT_LEAST = "at-least", "At least"
+    UP_TO = "up-to", "Up to"
+    APPROXIMATELY = "approximately", "Approximately"
+
+
+class Precision(models.TextChoices):
+    """How much of a date the source gives.
+
+    A date known to the month is stored as the month's first day, one known to
+    the year as 1 January; the precision says which days are real.
+    """
+
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+    YEAR = "year", "Year"
+    UNKNOWN = "unknown", "Unknown"

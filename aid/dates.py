@@ -1,0 +1,66 @@
+"""Dates that carry their precision.
+
+"End of May" is not 31 May: a date known to the month is stored as the 1st with
+precision "month", and shown as "May 2024". These helpers keep the pair of
+fields (date, precision) consistent wherever a model has one.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from .choices import Precision
+
+
+def format_date(value, precision):
+    """The date as precisely as the source gives it: "27 May 2024", "May 2024", "2024"."""
+    if value is None or precision == Precision.UNKNOWN:
+        return "date unknown"
+    if precision == Precision.YEAR:
+        return f"{value.year}"
+    if precision == Precision.MONTH:
+        return value.strftime("%B %Y")
+    return f"{value.day} {value.strftime('%B %Y')}"
+
+
+def iso_date(value, precision):
+    """ISO 8601 truncated to the precision: 2024-05-27, 2024-05, 2024 or ''."""
+    if value is None or precision == Precision.UNKNOWN:
+        return ""
+    if precision == Precision.YEAR:
+        return f"{value.year:04d}"
+    if precision == Precision.MONTH:
+        return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()
+
+
+def precision_constraints(date_field, precision_field, label):
+    """Check constraints that keep a (date, precision) pair truthful."""
+    return [
+        models.CheckConstraint(
+            condition=Q(**{precision_field: Precision.UNKNOWN, f"{date_field}__isnull": True})
+            | (
+                Q(**{f"{precision_field}__in": [Precision.DAY, Precision.MONTH, Precision.YEAR]})
+                & Q(**{f"{date_field}__isnull": False})
+            ),
+            name=f"%(app_label)s_%(class)s_{date_field}_matches_precision",
+            violation_error_message=(
+                f"The {label} date and its precision disagree: give a date with precision "
+                "day, month or year, or leave the date empty with precision unknown."
+            ),
+        ),
+        models.CheckConstraint(
+            condition=~Q(**{precision_field: Precision.MONTH}) | Q(**{f"{date_field}__day": 1}),
+            name=f"%(app_label)s_%(class)s_{date_field}_month_is_first_day",
+            violation_error_message=(
+                f"A {label} date known only to the month is stored as the month's first day."
+            ),
+        ),
+        models.CheckConstraint(
+            condition=~Q(**{precision_field: Precision.YEAR})
+            | Q(**{f"{date_field}__day": 1, f"{date_field}__month": 1}),
+            name=f"%(app_label)s_%(class)s_{date_field}_year_is_first_january",
+            violation_error_message=(
+                f"A {label} date known only to the year is stored as 1 January of that year."
+            ),
+        ),
+    ]

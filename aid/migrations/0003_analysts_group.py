@@ -1,0 +1,46 @@
+"""The Analysts group: adds and changes ledger records, never users or groups."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+GROUP = "Analysts"
+# Deleting is allowed only for what an agreement's form edits inline: a
+# mistaken line item or citation must be removable without an administrator.
+PERMISSIONS = {
+    "donor": ["add", "change", "view"],
+    "category": ["view"],
+    "agreement": ["add", "change", "view"],
+    "lineitem": ["add", "change", "view", "delete"],
+    "source": ["add", "change", "view"],
+    "citation": ["add", "change", "view", "delete"],
+}
+
+
+def create_group(apps, schema_editor):
+    # Permissions are normally created after all migrations; make sure they exist now.
+    app_config = apps.get_app_config("aid")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name=GROUP)
+    codenames = [f"{action}_{model}" for model, actions in PERMISSIONS.items() for action in actions]
+    group.permissions.set(
+        Permission.objects.filter(content_type__app_label="aid", codename__in=codenames)
+    )
+
+
+def delete_group(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name=GROUP).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("aid", "0002_categories"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(create_group, delete_group)]

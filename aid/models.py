@@ -1,0 +1,423 @@
+"""The ledger's domain: who promised Ukraine what, and where it is written.
+
+Donor → Agreement → LineItem is the pledge; Source → Citation ties each figure
+to the verbatim passage that states it. Every amount is a Decimal with an
+ISO 4217 currency and a qualifier; every date carries its precision.
+"""
+
+from functools import cached_property
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+from .choices import AgreementKind, DonorKind, Precision, Qualifier, Stage
+from .dates import format_date, iso_date, precision_constraints
+from .iso import COUNTRIES, CURRENCIES
+
+def format_money(amount, currency, qualifier=Qualifier.EXACT):
+    """ "at least EUR 977,000,000": the qualifier is never dropped."""
+    if amount is None:
+        return ""
+    figure = f"{currency} {amount:,.2f}".removesuffix(".00")
+    if qualifier == Qualifier.EXACT:
+        return figure
+    return f"{Qualifier(qualifier).label.lower()} {figure}"
+
+
+CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCIES)]
+YEAR_VALIDATORS = [MinValueValidator(1991), MaxValueValidator(2100)]
+
+
+class SlugManager(models.Manager):
+    """Fixtures refer to donors and categories by slug, not by id."""
+
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Donor(models.Model):
+    """A country or institution that pledges aid."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="English short name, e.g. Spain.")
+    slug = models.SlugField(
+        max_length=100, unique=True, help_text="The name slugified, e.g. united-states."
+    )
+    kind = models.CharField(max_length=20, choices=DonorKind.choices, default=DonorKind.COUNTRY)
+    iso_code = models.CharField(
+        "ISO code",
+        max_length=2,
+        blank=True,
+        help_text="ISO 3166-1 alpha-2, for countries only, e.g. ES.",
+    )
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind=DonorKind.COUNTRY) & Q(iso_code__in=sorted(COUNTRIES)))
+                | (~Q(kind=DonorKind.COUNTRY) & Q(iso_code="")),
+                name="aid_donor_iso_code_for_countries",
+                violation_error_message=(
+                    "A country needs its ISO 3166-1 alpha-2 code (e.g. ES for Spain); "
+                    "an institution has none."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("aid:donor_detail", args=[self.slug])
+
+
+class Category(models.Model):
+    """A kind of aid: the ledger's fixed taxonomy (aircraft, air-defence, …)."""
+
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=60, unique=True)
+    definition = models.CharField(max_length=200, help_text="One line: what the category holds.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in lists.")
+
+    objects = SlugManager()
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+
+class Money(models.Model):
+    """An amount as the source states it: Decimal, ISO 4217 currency, qualifier.
+
+    Abstract: Agreement (its headline figure) and LineItem each hold one. An
+    amount is optional, but an amount without a currency is not.
+    """
+
+    amount = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="In units of the currency, as a plain number: 977000000 for €977 million.",
+    )
+    currency = models.CharField(
+        max_length=3,
+        blank=True,
+        choices=CURRENCY_CHOICES,
+        help_text="ISO 4217 code, e.g. EUR. Required with an amount.",
+    )
+    qualifier = models.CharField(
+        max_length=20,
+        choices=Qualifier.choices,
+        default=Qualifier.EXACT,
+        help_text='What the source says of the amount: "at least €977 million" is at least.',
+    )
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True) | Q(amount__gte=0),
+                name="%(app_label)s_%(class)s_amount_not_negative",
+                violation_error_message="An amount cannot be negative.",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__isnull=True, currency="")
+                | (Q(amount__isnull=False) & ~Q(currency="")),
+                name="%(app_label)s_%(class)s_amount_has_currency",
+                violation_error_message=(
+                    "An amount needs its currency, and a currency needs an amount."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(currency="") | Q(currency__in=sorted(CURRENCIES)),
+                name="%(app_label)s_%(class)s_currency_is_iso_4217",
+                violation_error_message="The currency must be an ISO 4217 code such as EUR or USD.",
+            ),
+            models.CheckConstraint(
+                condition=Q(qualifier__in=Qualifier.values),
+                name="%(app_label)s_%(class)s_qualifier_valid",
+                violation_error_message="Unknown amount qualifier.",
+            ),
+        ]
+
+    @property
+    def money_display(self):
+        return format_money(self.amount, self.currency, self.qualifier)
+
+
+class Period(models.Model):
+    """The years a pledge covers; either end may be unknown."""
+
+    period_start_year = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=YEAR_VALIDATORS, help_text="First year covered."
+    )
+    period_end_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=YEAR_VALIDATORS,
+        help_text='Last year covered, or the deadline year ("by 2028" is 2028).',
+    )
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_start_year__isnull=True)
+                | Q(period_end_year__isnull=True)
+                | Q(period_end_year__gte=F("period_start_year")),
+                name="%(app_label)s_%(class)s_period_ends_after_start",
+                violation_error_message="The period cannot end before it starts.",
+            ),
+        ]
+
+    @property
+    def period_display(self):
+        start, end = self.period_start_year, self.period_end_year
+        if start and end:
+            return str(start) if start == end else f"{start}–{end}"
+        if end:
+            return f"until {end}"
+        if start:
+            return f"from {start}"
+        return ""
+
+
+class AgreementQuerySet(models.QuerySet):
+    def with_related(self):
+        return self.select_related("donor")
+
+
+class Agreement(Money, Period):
+    """One pledge instrument: a security agreement, an aid package, a financing, ….
+
+    Its headline amount is the total the source gives for the instrument, when
+    it gives one; the line items say what the instrument contains.
+    """
+
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="agreements")
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=AgreementKind.choices)
+    announced_on = models.DateField(
+        null=True, blank=True, help_text="Month precision: the 1st. Year precision: 1 January."
+    )
+    announced_precision = models.CharField(
+        max_length=10, choices=Precision.choices, default=Precision.DAY
+    )
+    signed_on = models.DateField(null=True, blank=True)
+    signed_precision = models.CharField(
+        max_length=10, choices=Precision.choices, default=Precision.UNKNOWN
+    )
+    summary = models.TextField(blank=True)
+    notes = models.TextField(
+        blank=True, help_text="The analyst's reading of anything vague in the sources."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-announced_on", "title", "id"]
+        indexes = [models.Index(fields=["announced_on"], name="aid_agreement_announced_idx")]
+        constraints = [
+            *Money.Meta.constraints,
+            *Period.Meta.constraints,
+            *precision_constraints("announced_on", "announced_precision", "announcement"),
+            *precision_constraints("signed_on", "signed_precision", "signature"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("aid:agreement_detail", args=[self.pk])
+
+    @property
+    def announced_display(self):
+        return format_date(self.announced_on, self.announced_precision)
+
+    @property
+    def announced_iso(self):
+        return iso_date(self.announced_on, self.announced_precision)
+
+    @property
+    def signed_display(self):
+        return format_date(self.signed_on, self.signed_precision)
+
+
+class LineItemQuerySet(models.QuerySet):
+    def with_related(self):
+        return self.select_related("agreement__donor", "category")
+
+
+class LineItem(Money, Period):
+    """One thing an agreement promises: "30 F-16 fighter jets by 2028", "€1 billion in 2024"."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="line_items")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="line_items")
+    description = models.CharField(
+        max_length=300, help_text='As the source words it, e.g. "F-16 fighter jets".'
+    )
+    quantity = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="How many, when the source says; e.g. 30."
+    )
+    unit = models.CharField(max_length=40, blank=True, help_text="e.g. aircraft, shells.")
+    period_text = models.CharField(
+        "period as worded",
+        max_length=100,
+        blank=True,
+        help_text='The period or deadline in the source\'s words: "by 2028", "in 2024".',
+    )
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.COMMITTED)
+    notes = models.TextField(blank=True)
+
+    objects = LineItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement", "id"]
+        constraints = [
+            *Money.Meta.constraints,
+            *Period.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(stage__in=Stage.values),
+                name="aid_lineitem_stage_valid",
+                violation_error_message="Unknown stage.",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity__isnull=False) | Q(unit=""),
+                name="aid_lineitem_unit_needs_quantity",
+                violation_error_message="A unit needs a quantity.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.description
+
+    def get_absolute_url(self):
+        return f"{self.agreement.get_absolute_url()}#item-{self.pk}"
+
+    @property
+    def donor(self):
+        return self.agreement.donor
+
+
+class Source(models.Model):
+    """A document the ledger cites: a report, a press release, an agreement's text."""
+
+    title = models.CharField(max_length=300)
+    publisher = models.CharField(max_length=200, blank=True)
+    published_on = models.DateField(
+        null=True, blank=True, help_text="Publication date, or the first day of the period covered."
+    )
+    period_end = models.DateField(
+        null=True, blank=True, help_text="Last day covered, for a periodical such as a weekly."
+    )
+    file = models.CharField(
+        max_length=200,
+        blank=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", "A file name inside seeds/, without folders."
+            )
+        ],
+        help_text="The document's text file inside seeds/, e.g. 002_c8fdc93dd4fbe3f3.txt.",
+    )
+    url = models.URLField(max_length=500, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-published_on", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(file="") | ~Q(url=""),
+                name="aid_source_has_file_or_url",
+                violation_error_message="A source needs its file in seeds/ or a URL.",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__isnull=True)
+                | (Q(published_on__isnull=False) & Q(period_end__gte=F("published_on"))),
+                name="aid_source_period_ends_after_start",
+                violation_error_message="The period covered cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("aid:source_detail", args=[self.pk])
+
+    @property
+    def path(self):
+        return settings.SEEDS_DIR / self.file if self.file else None
+
+    @cached_property
+    def text(self):
+        """The document's full text, or '' when the ledger holds no copy."""
+        if not self.file:
+            return ""
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except OSError:
+            return ""
+
+    def clean(self):
+        if self.file and not self.path.is_file():
+            raise ValidationError({"file": f"There is no file named {self.file} in seeds/."})
+
+
+class Citation(models.Model):
+    """A verbatim passage of a source that supports an agreement or one of its line items."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="citations")
+    line_item = models.ForeignKey(
+        LineItem,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="citations",
+        help_text="Leave empty when the passage supports the agreement as a whole.",
+    )
+    passage = models.TextField(help_text="Copied verbatim from the source, not paraphrased.")
+
+    class Meta:
+        ordering = ["agreement", "line_item", "id"]
+
+    def __str__(self):
+        return f"{self.source}: “{self.passage[:60]}”"
+
+    def get_absolute_url(self):
+        return f"{self.source.get_absolute_url()}#citation-{self.pk}"
+
+    def clean(self):
+        errors = {}
+        if self.line_item_id and self.agreement_id and self.line_item.agreement_id != self.agreement_id:
+            errors["line_item"] = "This line item belongs to another agreement."
+        if self.source_id and self.passage and self.source.file:
+            if not self.source.text:
+                errors["source"] = f"The file {self.source.file} cannot be read from seeds/."
+            elif self.passage not in self.source.text:
+                errors["passage"] = (
+                    "This passage does not occur verbatim in the source. Copy it exactly, "
+                    "including punctuation and line breaks."
+                )
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,10 @@
+import pytest
+from django.core.management import call_command
+
+SEED_FIXTURE = "fixtures/ledger.json"
+
+
+@pytest.fixture
+def seeded(db):
+    """The ledger as `make run` loads it: every figure from seeds/."""
+    call_command("loaddata", SEED_FIXTURE, verbosity=0)
