@@ -12,31 +12,30 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from .choices import AgreementKind, DonorKind, Precision, Qualifier, Stage
 from .dates import format_date, iso_date, precision_constraints
 from .iso import COUNTRIES, CURRENCIES
-
-def format_money(amount, currency, qualifier=Qualifier.EXACT):
-    """ "at least EUR 977,000,000": the qualifier is never dropped."""
-    if amount is None:
-        return ""
-    figure = f"{currency} {amount:,.2f}".removesuffix(".00")
-    if qualifier == Qualifier.EXACT:
-        return figure
-    return f"{Qualifier(qualifier).label.lower()} {figure}"
-
+from .money import format_money
 
 CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCIES)]
 YEAR_VALIDATORS = [MinValueValidator(1991), MaxValueValidator(2100)]
 
 
-class SlugManager(models.Manager):
-    """Fixtures refer to donors and categories by slug, not by id."""
-
+class SlugQuerySet(models.QuerySet):
     def get_by_natural_key(self, slug):
+        """Fixtures refer to donors and categories by slug, not by id."""
         return self.get(slug=slug)
+
+
+class DonorQuerySet(SlugQuerySet):
+    def with_counts(self):
+        return self.annotate(
+            agreement_count=models.Count("agreements", distinct=True),
+            item_count=models.Count("agreements__line_items"),
+        )
 
 
 class Donor(models.Model):
@@ -54,7 +53,7 @@ class Donor(models.Model):
         help_text="ISO 3166-1 alpha-2, for countries only, e.g. ES.",
     )
 
-    objects = SlugManager()
+    objects = DonorQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -88,7 +87,7 @@ class Category(models.Model):
     definition = models.CharField(max_length=200, help_text="One line: what the category holds.")
     position = models.PositiveSmallIntegerField(default=0, help_text="Order in lists.")
 
-    objects = SlugManager()
+    objects = SlugQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "name"]
@@ -203,6 +202,21 @@ class AgreementQuerySet(models.QuerySet):
     def with_related(self):
         return self.select_related("donor")
 
+    def with_item_count(self):
+        # A subquery, not a join: filters on line items must not multiply the count.
+        items = (
+            LineItem.objects.filter(agreement=models.OuterRef("pk"))
+            .order_by()
+            .values("agreement")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(item_count=Coalesce(models.Subquery(items), 0))
+
+    def with_items_matching(self, **lookups):
+        """Agreements with at least one line item matching the lookups."""
+        return self.filter(pk__in=LineItem.objects.filter(**lookups).values("agreement"))
+
 
 class Agreement(Money, Period):
     """One pledge instrument: a security agreement, an aid package, a financing, ….
@@ -260,6 +274,10 @@ class Agreement(Money, Period):
     @property
     def signed_display(self):
         return format_date(self.signed_on, self.signed_precision)
+
+    @property
+    def signed_iso(self):
+        return iso_date(self.signed_on, self.signed_precision)
 
 
 class LineItemQuerySet(models.QuerySet):

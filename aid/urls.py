@@ -1,3 +1,5 @@
+"""The public URL contract (README, "URLs"): stable paths, all state in GET parameters."""
+
 from django.urls import path
 
 from . import views
@@ -6,7 +8,10 @@ app_name = "aid"
 
 urlpatterns = [
     path("", views.OverviewView.as_view(), name="overview"),
+    path("agreements/", views.AgreementListView.as_view(), name="agreement_list"),
     path("agreements/<int:pk>/", views.AgreementDetailView.as_view(), name="agreement_detail"),
+    path("items/", views.LineItemListView.as_view(), name="lineitem_list"),
+    path("donors/", views.DonorListView.as_view(), name="donor_list"),
     path("donors/<slug:slug>/", views.DonorDetailView.as_view(), name="donor_detail"),
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source_detail"),
 ]

@@ -1,0 +1,123 @@
+"""One FilterSet per public table. Every filter is a GET parameter that combines with the rest.
+
+Parameter names are a public contract (README, "URLs"): donor, category, kind, stage,
+date_after, date_before, q, and on /items/ agreement.
+"""
+
+import django_filters as filters
+from django import forms
+from django.db.models import Q
+
+from .choices import AgreementKind, DonorKind, Stage
+from .models import Agreement, Category, Donor, LineItem
+
+SEARCH_MAX_LENGTH = 200
+
+
+class SearchFilter(filters.CharFilter):
+    """Free text over the fields named; a blank query filters nothing."""
+
+    def __init__(self, *args, search_fields, **kwargs):
+        self.search_fields = search_fields
+        kwargs.setdefault("label", "Search")
+        kwargs.setdefault("max_length", SEARCH_MAX_LENGTH)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        value = (value or "").strip()
+        if not value:
+            return qs
+        query = Q()
+        for field in self.search_fields:
+            query |= Q(**{f"{field}__icontains": value})
+        return qs.filter(query)
+
+
+def slug_filter(model, field_name, label, method=None):
+    """A repeatable filter by slug; field_name ends in __slug, the value the URL carries."""
+    return filters.ModelMultipleChoiceFilter(
+        field_name=field_name,
+        to_field_name="slug",
+        queryset=model.objects.all(),
+        label=label,
+        method=method,
+        error_messages={"invalid_choice": f"There is no {label.lower()} “%(value)s”."},
+    )
+
+
+def announced_filter(field_name):
+    return filters.DateFromToRangeFilter(
+        field_name=field_name,
+        label="Announced",
+        widget=filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+
+
+class LedgerFilterSet(filters.FilterSet):
+    """The filters every table shares; subclasses say which fields they reach."""
+
+    # Facets are counted for these filters, in this order.
+    facet_names = ("donor", "category", "stage", "kind")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No filter joins a multi-valued relation (agreement filters over line
+        # items use subqueries), so no DISTINCT is ever needed.
+        for filter_ in self.filters.values():
+            filter_.distinct = False
+
+
+class LineItemFilterSet(LedgerFilterSet):
+    donor = slug_filter(Donor, "agreement__donor__slug", "Donor")
+    category = slug_filter(Category, "category__slug", "Category")
+    kind = filters.MultipleChoiceFilter(
+        field_name="agreement__kind", choices=AgreementKind.choices, label="Kind"
+    )
+    stage = filters.MultipleChoiceFilter(choices=Stage.choices, label="Stage")
+    agreement = filters.NumberFilter(
+        field_name="agreement_id", label="Agreement", widget=forms.HiddenInput
+    )
+    date = announced_filter("agreement__announced_on")
+    q = SearchFilter(
+        search_fields=["description", "agreement__title", "agreement__summary", "notes"]
+    )
+
+    class Meta:
+        model = LineItem
+        fields = ["donor", "category", "kind", "stage", "agreement", "date", "q"]
+
+
+class AgreementFilterSet(LedgerFilterSet):
+    donor = slug_filter(Donor, "donor__slug", "Donor")
+    # An agreement matches when any of its items does (a subquery, so no row repeats).
+    category = slug_filter(
+        Category, "line_items__category__slug", "Category", method="filter_items"
+    )
+    kind = filters.MultipleChoiceFilter(choices=AgreementKind.choices, label="Kind")
+    stage = filters.MultipleChoiceFilter(
+        field_name="line_items__stage", choices=Stage.choices, label="Stage", method="filter_items"
+    )
+    date = announced_filter("announced_on")
+    q = SearchFilter(search_fields=["title", "summary", "notes", "donor__name"])
+
+    class Meta:
+        model = Agreement
+        fields = ["donor", "category", "kind", "stage", "date", "q"]
+
+    def filter_items(self, queryset, field_name, value):
+        if not value:
+            return queryset
+        field = field_name.removeprefix("line_items__")
+        values = [getattr(v, "slug", v) for v in value]
+        return queryset.with_items_matching(**{f"{field}__in": values})
+
+
+class DonorFilterSet(LedgerFilterSet):
+    facet_names = ("kind",)
+
+    kind = filters.MultipleChoiceFilter(choices=DonorKind.choices, label="Kind")
+    q = SearchFilter(search_fields=["name", "slug"])
+
+    class Meta:
+        model = Donor
+        fields = ["kind", "q"]

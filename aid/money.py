@@ -1,0 +1,28 @@
+"""Amounts as readers see them: the qualifier travels with the figure, into every total."""
+
+from .choices import Qualifier
+
+
+def format_money(amount, currency, qualifier=Qualifier.EXACT):
+    """ "at least EUR 977,000,000": the qualifier is never dropped."""
+    if amount is None:
+        return ""
+    figure = f"{currency} {amount:,.2f}".removesuffix(".00")
+    if qualifier == Qualifier.EXACT:
+        return figure
+    return f"{Qualifier(qualifier).label.lower()} {figure}"
+
+
+def total_qualifier(qualifiers):
+    """The qualifier a sum inherits from its parts.
+
+    A sum of exact figures is exact; one with "at least" parts (and otherwise exact)
+    is itself "at least"; likewise "up to" and "approximately". Parts that pull in
+    different directions make a sum that is only approximate.
+    """
+    inexact = set(qualifiers) - {Qualifier.EXACT}
+    if not inexact:
+        return Qualifier.EXACT
+    if len(inexact) == 1:
+        return inexact.pop()
+    return Qualifier.APPROXIMATELY

@@ -1,0 +1,145 @@
+"""One django-tables2 Table per public list. Every column a reader can sort is whitelisted here."""
+
+import django_tables2 as tables
+from django.db.models import F
+from django.urls import reverse
+from django.utils.html import format_html
+
+from .models import Agreement, Donor, LineItem
+
+
+def nulls_last(field, is_descending):
+    expression = F(field)
+    return expression.desc(nulls_last=True) if is_descending else expression.asc(nulls_last=True)
+
+
+class LedgerTable(tables.Table):
+    """Shared table behaviour: the primary key breaks ties so paging is stable."""
+
+    class Meta:
+        attrs = {"class": "ledger-table"}
+        empty_text = "No records match these filters."
+        template_name = "aid/table.html"
+
+
+class AmountColumn(tables.Column):
+    """An amount with its currency and qualifier; sorted by the number, empty ones last."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("verbose_name", "Amount")
+        kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
+        super().__init__(accessor="amount", **kwargs)
+
+    def render(self, record):
+        return record.money_display
+
+
+class LineItemTable(LedgerTable):
+    description = tables.Column(linkify=lambda record: record.get_absolute_url())
+    donor = tables.Column(
+        accessor="agreement__donor",
+        linkify=lambda record: record.agreement.donor.get_absolute_url(),
+        order_by=("agreement__donor__name",),
+    )
+    category = tables.Column(order_by=("category__position",))
+    amount = AmountColumn()
+    quantity = tables.Column(attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    period = tables.Column(accessor="period_text", verbose_name="Period", orderable=False)
+    stage = tables.Column()
+    announced = tables.Column(
+        accessor="agreement__announced_on", verbose_name="Announced", empty_values=()
+    )
+    agreement = tables.Column(
+        linkify=lambda record: record.agreement.get_absolute_url(),
+        order_by=("agreement__title",),
+    )
+
+    class Meta(LedgerTable.Meta):
+        model = LineItem
+        fields = ()
+        sequence = (
+            "description",
+            "donor",
+            "category",
+            "amount",
+            "quantity",
+            "period",
+            "stage",
+            "announced",
+            "agreement",
+        )
+        order_by = ("-announced",)
+
+    def render_quantity(self, record):
+        return f"{record.quantity:,} {record.unit}".strip()
+
+    def render_period(self, record):
+        return record.period_text or record.period_display
+
+    def render_announced(self, record):
+        return record.agreement.announced_display
+
+    def order_announced(self, queryset, is_descending):
+        return queryset.order_by(nulls_last("agreement__announced_on", is_descending), "pk"), True
+
+    def order_amount(self, queryset, is_descending):
+        return queryset.order_by(nulls_last("amount", is_descending), "pk"), True
+
+    def order_quantity(self, queryset, is_descending):
+        return queryset.order_by(nulls_last("quantity", is_descending), "pk"), True
+
+
+class AgreementTable(LedgerTable):
+    title = tables.Column(linkify=True)
+    donor = tables.Column(linkify=True, order_by=("donor__name",))
+    kind = tables.Column()
+    announced = tables.Column(accessor="announced_on", verbose_name="Announced", empty_values=())
+    amount = AmountColumn(verbose_name="Headline amount")
+    item_count = tables.Column(
+        verbose_name="Line items", attrs={"td": {"class": "num"}, "th": {"class": "num"}}
+    )
+
+    class Meta(LedgerTable.Meta):
+        model = Agreement
+        fields = ()
+        sequence = ("title", "donor", "kind", "announced", "amount", "item_count")
+        order_by = ("-announced",)
+
+    def render_announced(self, record):
+        return record.announced_display
+
+    def render_item_count(self, record, value):
+        url = reverse("aid:lineitem_list") + f"?agreement={record.pk}"
+        return format_html('<a href="{}">{}</a>', url, value)
+
+    def order_announced(self, queryset, is_descending):
+        return queryset.order_by(nulls_last("announced_on", is_descending), "pk"), True
+
+    def order_amount(self, queryset, is_descending):
+        return queryset.order_by(nulls_last("amount", is_descending), "pk"), True
+
+
+class DonorTable(LedgerTable):
+    name = tables.Column(linkify=True)
+    kind = tables.Column()
+    iso_code = tables.Column(verbose_name="ISO code")
+    agreement_count = tables.Column(
+        verbose_name="Agreements", attrs={"td": {"class": "num"}, "th": {"class": "num"}}
+    )
+    item_count = tables.Column(
+        verbose_name="Line items", attrs={"td": {"class": "num"}, "th": {"class": "num"}}
+    )
+
+    class Meta(LedgerTable.Meta):
+        model = Donor
+        fields = ()
+        sequence = ("name", "kind", "iso_code", "agreement_count", "item_count")
+        order_by = ("name",)
+
+    def render_agreement_count(self, record, value):
+        url = reverse("aid:agreement_list") + f"?donor={record.slug}"
+        return format_html('<a href="{}">{}</a>', url, value)
+
+    def render_item_count(self, record, value):
+        url = reverse("aid:lineitem_list") + f"?donor={record.slug}"
+        return format_html('<a href="{}">{}</a>', url, value)
