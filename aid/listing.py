@@ -116,7 +116,8 @@ class LedgerListView(TemplateView):
     def get(self, request, *args, **kwargs):
         filterset = self.filterset_class(request.GET, queryset=self.get_queryset())
         queryset = filterset.qs
-        table = self.table_class(queryset, request=request)
+        # No request here: django-tables2 would paginate from the raw URL itself.
+        table = self.table_class(queryset)
 
         sort = request.GET.get("sort", "")
         if sort:
