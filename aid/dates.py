@@ -52,7 +52,7 @@ def precision_constraints(date_field, precision_field, label):
             condition=~Q(**{precision_field: Precision.MONTH}) | Q(**{f"{date_field}__day": 1}),
             name=f"%(app_label)s_%(class)s_{date_field}_month_is_first_day",
             violation_error_message=(
-                f"A {label} date known only to the month is stored as the month's first day."
+                f"The {label} date is known only to the month: store it as the month's first day."
             ),
         ),
         models.CheckConstraint(
@@ -60,7 +60,7 @@ def precision_constraints(date_field, precision_field, label):
             | Q(**{f"{date_field}__day": 1, f"{date_field}__month": 1}),
             name=f"%(app_label)s_%(class)s_{date_field}_year_is_first_january",
             violation_error_message=(
-                f"A {label} date known only to the year is stored as 1 January of that year."
+                f"The {label} date is known only to the year: store it as 1 January of that year."
             ),
         ),
     ]

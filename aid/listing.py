@@ -7,6 +7,7 @@ shown, totals, and the CSV/JSON export of exactly the filtered, sorted set.
 """
 
 from dataclasses import dataclass, field
+
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import HttpResponseBadRequest
@@ -269,7 +270,9 @@ class LedgerListView(TemplateView):
             parts.append(f"announced on or {'after ' + start if start else 'before ' + stop}")
         if data.get("q"):
             parts.append(f"matching “{data['q']}”")
-        return capfirst(", ".join([" ".join(parts[:2])] + parts[2:]) if len(parts) > 1 else parts[0])
+        return capfirst(
+            ", ".join([" ".join(parts[:2])] + parts[2:]) if len(parts) > 1 else parts[0]
+        )
 
     @staticmethod
     def describe(filter_, values):

@@ -41,7 +41,9 @@ class DonorQuerySet(SlugQuerySet):
 class Donor(models.Model):
     """A country or institution that pledges aid."""
 
-    name = models.CharField(max_length=100, unique=True, help_text="English short name, e.g. Spain.")
+    name = models.CharField(
+        max_length=100, unique=True, help_text="English short name, e.g. Spain."
+    )
     slug = models.SlugField(
         max_length=100, unique=True, help_text="The name slugified, e.g. united-states."
     )
@@ -72,11 +74,11 @@ class Donor(models.Model):
     def __str__(self):
         return self.name
 
-    def natural_key(self):
-        return (self.slug,)
-
     def get_absolute_url(self):
         return reverse("aid:donor_detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class Category(models.Model):
@@ -112,13 +114,14 @@ class Money(models.Model):
         decimal_places=2,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0)],
+        validators=[MinValueValidator(0, message="An amount cannot be negative.")],
         help_text="In units of the currency, as a plain number: 977000000 for €977 million.",
     )
     currency = models.CharField(
         max_length=3,
         blank=True,
         choices=CURRENCY_CHOICES,
+        error_messages={"invalid_choice": "%(value)s is not an ISO 4217 currency code."},
         help_text="ISO 4217 code, e.g. EUR. Required with an amount.",
     )
     qualifier = models.CharField(
@@ -294,7 +297,10 @@ class LineItem(Money, Period):
         max_length=300, help_text='As the source words it, e.g. "F-16 fighter jets".'
     )
     quantity = models.PositiveBigIntegerField(
-        null=True, blank=True, help_text="How many, when the source says; e.g. 30."
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0, message="A quantity cannot be negative.")],
+        help_text="How many, when the source says; e.g. 30.",
     )
     unit = models.CharField(max_length=40, blank=True, help_text="e.g. aircraft, shells.")
     period_text = models.CharField(
@@ -364,6 +370,13 @@ class Source(models.Model):
         ordering = ["-published_on", "title"]
         constraints = [
             models.CheckConstraint(
+                condition=~Q(file__contains="/")
+                & ~Q(file__contains="\\")
+                & ~Q(file__startswith="."),
+                name="aid_source_file_inside_seeds",
+                violation_error_message="A source file is a plain name inside seeds/.",
+            ),
+            models.CheckConstraint(
                 condition=~Q(file="") | ~Q(url=""),
                 name="aid_source_has_file_or_url",
                 violation_error_message="A source needs its file in seeds/ or a URL.",
@@ -384,12 +397,17 @@ class Source(models.Model):
 
     @property
     def path(self):
-        return settings.SEEDS_DIR / self.file if self.file else None
+        """The file inside seeds/, or None: a name that leads elsewhere is never followed."""
+        if not self.file:
+            return None
+        seeds = settings.SEEDS_DIR.resolve()
+        path = (seeds / self.file).resolve()
+        return path if path.parent == seeds else None
 
     @cached_property
     def text(self):
         """The document's full text, or '' when the ledger holds no copy."""
-        if not self.file:
+        if self.path is None:
             return ""
         try:
             return self.path.read_text(encoding="utf-8")
@@ -397,7 +415,7 @@ class Source(models.Model):
             return ""
 
     def clean(self):
-        if self.file and not self.path.is_file():
+        if self.file and (self.path is None or not self.path.is_file()):
             raise ValidationError({"file": f"There is no file named {self.file} in seeds/."})
 
 
@@ -406,9 +424,10 @@ class Citation(models.Model):
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="citations")
+    # Deleting a line item keeps its evidence: the passage then supports the agreement.
     line_item = models.ForeignKey(
         LineItem,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="citations",
@@ -427,7 +446,11 @@ class Citation(models.Model):
 
     def clean(self):
         errors = {}
-        if self.line_item_id and self.agreement_id and self.line_item.agreement_id != self.agreement_id:
+        if (
+            self.line_item_id
+            and self.agreement_id
+            and self.line_item.agreement_id != self.agreement_id
+        ):
             errors["line_item"] = "This line item belongs to another agreement."
         if self.source_id and self.passage and self.source.file:
             if not self.source.text:

@@ -41,7 +41,7 @@ def browser():
         if os.environ.get("CI"):
             pytest.fail(f"{reason}: CI must run the browser tests")
         pytest.skip(reason)
-    # Playwright's sync API runs an event loop; Django's ORM in the test thread is still synchronous.
+    # Playwright's sync API runs an event loop; the ORM in the test thread stays synchronous.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 

@@ -79,7 +79,10 @@ class TestCsv:
         assert (money["donor_slug"], money["donor_name"]) == ("belgium", "Belgium")
         assert (money["category_slug"], money["category_name"]) == ("funding", "Funding")
         assert (money["announced_on"], money["announced_precision"]) == ("2024-05-28", "day")
-        assert money["url"] == f"http://testserver/agreements/{money['agreement_id']}/#item-{money['id']}"
+        assert (
+            money["url"]
+            == f"http://testserver/agreements/{money['agreement_id']}/#item-{money['id']}"
+        )
         jets = next(row for row in exported if row["quantity"])
         assert (jets["quantity"], jets["amount"], jets["qualifier"]) == ("30", "", "")
 
@@ -96,11 +99,11 @@ class TestCsv:
         assert "€977 million".encode() in raw
 
     def test_formula_cells_are_neutralised_and_numbers_kept(self, client, seeded):
-        for text in ("=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        for text in ('=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
             make_line_item(description=text, notes=text)
         exported = csv_rows(client.get("/items/?_export=csv&per_page=1"))
         descriptions = {row["description"] for row in exported}
-        for text in ("=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        for text in ('=HYPERLINK("http://x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
             assert "'" + text in descriptions
             assert text not in descriptions
         # A real number stays a number.
@@ -112,7 +115,9 @@ class TestCsv:
         exported = csv_rows(client.get("/items/?_export=csv&q=script"))
         assert exported[0]["description"] == "<script>alert(1)</script>"
 
-    def test_reads_in_chunks_not_one_query_per_row(self, client, seeded, django_assert_max_num_queries):
+    def test_reads_in_chunks_not_one_query_per_row(
+        self, client, seeded, django_assert_max_num_queries
+    ):
         with django_assert_max_num_queries(6):
             body(client.get("/items/?_export=csv"))
         with django_assert_max_num_queries(6):

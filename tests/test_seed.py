@@ -125,7 +125,9 @@ class TestFiguresAsTheSourcesStateThem:
             2024,
         )
         assert set(
-            self.items("portugal").filter(amount__isnull=True).values_list("category__slug", flat=True)
+            self.items("portugal")
+            .filter(amount__isnull=True)
+            .values_list("category__slug", flat=True)
         ) == {"aircraft", "naval", "ammunition"}
 
     def test_us_225_million_package_lists_each_item(self, seeded):

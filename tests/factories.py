@@ -1,0 +1,123 @@
+"""Builders for test records, with defaults that pass every model constraint.
+
+Plain functions rather than factory_boy. `make_*` saves and returns the record;
+`build_*` returns it unsaved (its parents saved), for tests that call
+full_clean() or expect the database to refuse the row. Any field can be given
+as a keyword argument; a parent that is not given is made with its defaults.
+"""
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+from aid.choices import AgreementKind, DonorKind, Precision, Qualifier, Stage
+from aid.models import Agreement, Category, Citation, Donor, LineItem, Source
+
+# A weekly digest in seeds/; SOURCE_PASSAGE is copied from it verbatim.
+SOURCE_FILE = "002_c8fdc93dd4fbe3f3.txt"
+SOURCE_PASSAGE = (
+    "Belgium will provide Ukraine with at least €977 million in military aid "
+    "and 30 F-16 fighter jets by 2028."
+)
+
+# Names and slugs are unique; a counter keeps them so across one test run.
+_serial = itertools.count(1)
+
+
+def build_donor(**fields):
+    serial = next(_serial)
+    values = {
+        "name": f"Donor {serial}",
+        "slug": f"donor-{serial}",
+        "kind": DonorKind.COUNTRY,
+        "iso_code": "BE",
+    }
+    return Donor(**(values | fields))
+
+
+def make_donor(**fields):
+    donor = build_donor(**fields)
+    donor.save()
+    return donor
+
+
+def build_agreement(**fields):
+    values = {
+        "title": f"Security agreement {next(_serial)}",
+        "kind": AgreementKind.SECURITY_AGREEMENT,
+        "announced_on": date(2024, 5, 28),
+        "announced_precision": Precision.DAY,
+        "amount": Decimal("977000000"),
+        "currency": "EUR",
+        "qualifier": Qualifier.AT_LEAST,
+        "period_start_year": 2024,
+        "period_end_year": 2028,
+    }
+    if "donor" not in fields and "donor_id" not in fields:
+        values["donor"] = make_donor()
+    return Agreement(**(values | fields))
+
+
+def make_agreement(**fields):
+    agreement = build_agreement(**fields)
+    agreement.save()
+    return agreement
+
+
+def category(slug="aircraft"):
+    """One of the categories migration 0002 loads."""
+    return Category.objects.get(slug=slug)
+
+
+def build_line_item(**fields):
+    values = {
+        "description": "F-16 fighter jets",
+        "quantity": 30,
+        "unit": "aircraft",
+        "period_end_year": 2028,
+        "period_text": "by 2028",
+        "stage": Stage.COMMITTED,
+    }
+    if "agreement" not in fields and "agreement_id" not in fields:
+        values["agreement"] = make_agreement()
+    if "category" not in fields and "category_id" not in fields:
+        values["category"] = category()
+    return LineItem(**(values | fields))
+
+
+def make_line_item(**fields):
+    line_item = build_line_item(**fields)
+    line_item.save()
+    return line_item
+
+
+def build_source(**fields):
+    values = {
+        "title": "International Weekly №09, 15–31 May 2024",
+        "published_on": date(2024, 5, 15),
+        "period_end": date(2024, 5, 31),
+        "file": SOURCE_FILE,
+    }
+    return Source(**(values | fields))
+
+
+def make_source(**fields):
+    source = build_source(**fields)
+    source.save()
+    return source
+
+
+def build_citation(**fields):
+    values = {"passage": SOURCE_PASSAGE}
+    if "source" not in fields and "source_id" not in fields:
+        values["source"] = make_source()
+    if "agreement" not in fields and "agreement_id" not in fields:
+        line_item = fields.get("line_item")
+        values["agreement"] = line_item.agreement if line_item else make_agreement()
+    return Citation(**(values | fields))
+
+
+def make_citation(**fields):
+    citation = build_citation(**fields)
+    citation.save()
+    return citation
