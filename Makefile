@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 
 run: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
-	DJANGO_DEBUG=1 $(BIN)/python manage.py loaddata fixtures/ledger.json
+	DJANGO_DEBUG=1 $(BIN)/python manage.py seed
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: setup

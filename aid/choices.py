@@ -47,3 +47,10 @@ class Precision(models.TextChoices):
     MONTH = "month", "Month"
     YEAR = "year", "Year"
     UNKNOWN = "unknown", "Unknown"
+
+
+class Status(models.TextChoices):
+    """Whether readers may see an agreement. Only a reviewer publishes."""
+
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"

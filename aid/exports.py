@@ -14,6 +14,8 @@ from decimal import Decimal
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from .choices import Stage
+
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 2000
@@ -45,6 +47,21 @@ def page_url(record, request):
     return request.build_absolute_uri(record.get_absolute_url())
 
 
+# The normalised values of an amount and the ECB rates that gave them (aid/fx.py).
+MONEY_VALUE_COLUMNS = [
+    ExportColumn("value_eur", attr("value_eur")),
+    ExportColumn("value_usd", attr("value_usd")),
+    ExportColumn("ecb_currency_per_eur", attr("ecb_currency_per_eur")),
+    ExportColumn("ecb_usd_per_eur", attr("ecb_usd_per_eur")),
+    ExportColumn("rate_date", attr("rate_date")),
+]
+
+
+def counted(item):
+    """Whether this line item's value enters totals (LineItemQuerySet.counted)."""
+    return item.amount is not None and item.part_of_id is None and item.agreement.amount is None
+
+
 LINE_ITEM_COLUMNS = [
     ExportColumn("id", attr("pk")),
     ExportColumn("url", page_url),
@@ -68,6 +85,9 @@ LINE_ITEM_COLUMNS = [
     ExportColumn("announced_on", attr("agreement.announced_iso")),
     ExportColumn("announced_precision", attr("agreement.announced_precision")),
     ExportColumn("notes", attr("notes")),
+    *MONEY_VALUE_COLUMNS,
+    ExportColumn("part_of_id", attr("part_of_id")),
+    ExportColumn("counted", lambda r, q: counted(r)),
 ]
 
 AGREEMENT_COLUMNS = [
@@ -89,6 +109,14 @@ AGREEMENT_COLUMNS = [
     ExportColumn("item_count", attr("item_count")),
     ExportColumn("summary", attr("summary")),
     ExportColumn("notes", attr("notes")),
+    *MONEY_VALUE_COLUMNS,
+    ExportColumn("headline_stage", lambda r, q: r.stage if r.amount is not None else ""),
+    # The agreement's figures per stage (AgreementQuerySet.with_stage_values).
+    *[
+        ExportColumn(f"{stage}_{currency}", attr(f"{stage}_{currency}"))
+        for currency in ("eur", "usd")
+        for stage in Stage.values
+    ],
 ]
 
 DONOR_COLUMNS = [
@@ -115,6 +143,8 @@ def neutralise(value):
 def csv_cell(value):
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return neutralise(value)
 
 

@@ -33,12 +33,16 @@ class SearchFilter(filters.CharFilter):
         return qs.filter(query)
 
 
-def slug_filter(model, field_name, label, method=None):
+def public_donors(request):
+    return Donor.objects.public()
+
+
+def slug_filter(queryset, field_name, label, method=None):
     """A repeatable filter by slug; field_name ends in __slug, the value the URL carries."""
     return filters.ModelMultipleChoiceFilter(
         field_name=field_name,
         to_field_name="slug",
-        queryset=model.objects.all(),
+        queryset=queryset,
         label=label,
         method=method,
         error_messages={"invalid_choice": f"There is no {label.lower()} “%(value)s”."},
@@ -50,6 +54,14 @@ def announced_filter(field_name):
         field_name=field_name,
         label="Announced",
         widget=filters.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+
+
+def value_filters(field_name):
+    """min_eur and max_eur: bounds on a normalised EUR value, inclusive."""
+    return (
+        filters.NumberFilter(field_name=field_name, lookup_expr="gte", label="At least (EUR)"),
+        filters.NumberFilter(field_name=field_name, lookup_expr="lte", label="At most (EUR)"),
     )
 
 
@@ -68,8 +80,8 @@ class LedgerFilterSet(filters.FilterSet):
 
 
 class LineItemFilterSet(LedgerFilterSet):
-    donor = slug_filter(Donor, "agreement__donor__slug", "Donor")
-    category = slug_filter(Category, "category__slug", "Category")
+    donor = slug_filter(public_donors, "agreement__donor__slug", "Donor")
+    category = slug_filter(Category.objects.all(), "category__slug", "Category")
     kind = filters.MultipleChoiceFilter(
         field_name="agreement__kind", choices=AgreementKind.choices, label="Kind"
     )
@@ -78,31 +90,43 @@ class LineItemFilterSet(LedgerFilterSet):
         field_name="agreement_id", label="Agreement", widget=forms.HiddenInput
     )
     date = announced_filter("agreement__announced_on")
+    min_eur, max_eur = value_filters("value_eur")
     q = SearchFilter(
         search_fields=["description", "agreement__title", "agreement__summary", "notes"]
     )
 
     class Meta:
         model = LineItem
-        fields = ["donor", "category", "kind", "stage", "agreement", "date", "q"]
+        fields = [
+            "donor",
+            "category",
+            "kind",
+            "stage",
+            "agreement",
+            "date",
+            "min_eur",
+            "max_eur",
+            "q",
+        ]
 
 
 class AgreementFilterSet(LedgerFilterSet):
-    donor = slug_filter(Donor, "donor__slug", "Donor")
+    donor = slug_filter(public_donors, "donor__slug", "Donor")
     # An agreement matches when any of its items does (a subquery, so no row repeats).
     category = slug_filter(
-        Category, "line_items__category__slug", "Category", method="filter_items"
+        Category.objects.all(), "line_items__category__slug", "Category", method="filter_items"
     )
     kind = filters.MultipleChoiceFilter(choices=AgreementKind.choices, label="Kind")
     stage = filters.MultipleChoiceFilter(
         field_name="line_items__stage", choices=Stage.choices, label="Stage", method="filter_items"
     )
     date = announced_filter("announced_on")
+    min_eur, max_eur = value_filters("counted_eur")
     q = SearchFilter(search_fields=["title", "summary", "notes", "donor__name"])
 
     class Meta:
         model = Agreement
-        fields = ["donor", "category", "kind", "stage", "date", "q"]
+        fields = ["donor", "category", "kind", "stage", "date", "min_eur", "max_eur", "q"]
 
     def filter_items(self, queryset, field_name, value):
         if not value:

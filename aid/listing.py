@@ -9,14 +9,13 @@ shown, totals, and the CSV/JSON export of exactly the filtered, sorted set.
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
+from django.db.models import Count
 from django.http import HttpResponseBadRequest
 from django.utils.text import capfirst
 from django.views.generic import TemplateView
 
-from .choices import Qualifier, Stage
 from .exports import export_response
-from .money import format_money, total_qualifier
+from .totals import CURRENCIES
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
@@ -37,50 +36,6 @@ class Facet:
     label: str
     options: list = field(default_factory=list)
     errors: list = field(default_factory=list)
-
-
-@dataclass
-class Total:
-    stage: str
-    currency: str
-    amount: object
-    qualifier: str
-    count: int
-
-    @property
-    def display(self):
-        return format_money(self.amount, self.currency, self.qualifier)
-
-
-def money_totals(line_items):
-    """Sums of the line items' amounts, one per stage and currency: stages are never added."""
-    rows = (
-        line_items.filter(amount__isnull=False)
-        .order_by()
-        .values("stage", "currency")
-        .annotate(
-            total=Sum("amount"),
-            count=Count("pk"),
-            **{
-                f"n_{q.replace('-', '_')}": Count("pk", filter=Q(qualifier=q))
-                for q in Qualifier.values
-            },
-        )
-    )
-    stage_order = {stage: i for i, stage in enumerate(Stage.values)}
-    totals = [
-        Total(
-            stage=row["stage"],
-            currency=row["currency"],
-            amount=row["total"],
-            qualifier=total_qualifier(
-                q for q in Qualifier.values if row[f"n_{q.replace('-', '_')}"]
-            ),
-            count=row["count"],
-        )
-        for row in rows
-    ]
-    return sorted(totals, key=lambda t: (stage_order[t.stage], t.currency))
 
 
 def bounded_int(raw, default, low, high):
@@ -146,6 +101,10 @@ class LedgerListView(TemplateView):
         table.page = paginator.page(page_number)
 
         notices = []
+        currency = request.GET.get("currency", "EUR").upper()
+        if currency not in CURRENCIES:
+            notices.append(f"currency: use EUR or USD; showing EUR, not “{currency[:10]}”.")
+            currency = "EUR"
         if per_page_problem:
             notices.append(f"per_page: {per_page_problem}; showing {per_page} per page.")
         if page_problem:
@@ -157,7 +116,8 @@ class LedgerListView(TemplateView):
             count=paginator.count,
             facets=self.facets(filterset),
             sentence=self.sentence(filterset, paginator.count),
-            totals=self.totals(queryset),
+            currency=currency,
+            totals=self.totals(queryset, currency),
             notices=notices,
             export_links=self.export_links(request),
             title=self.title,
@@ -188,13 +148,18 @@ class LedgerListView(TemplateView):
                 f"The filters are not valid, so nothing was exported. {problems}",
                 content_type="text/plain; charset=utf-8",
             )
+        queryset = self.export_queryset(table.data.data)
         return export_response(
-            fmt, self.export_columns, table.data.data, self.request, self.export_basename
+            fmt, self.export_columns, queryset, self.request, self.export_basename
         )
+
+    def export_queryset(self, queryset):
+        """The rows to export: the table's filtered, sorted queryset, plus what only exports need."""
+        return queryset
 
     def export_links(self, request):
         params = request.GET.copy()
-        for name in ("page", "per_page", "_export"):
+        for name in ("page", "per_page", "_export", "currency"):
             params.pop(name, None)
         links = {}
         for fmt in EXPORT_FORMATS:
@@ -231,7 +196,7 @@ class LedgerListView(TemplateView):
                 label=str(filter_.label),
                 errors=list(filterset.errors.get(name, [])),
             )
-            for value, label in self.facet_choices(filter_):
+            for value, label in self.facet_choices(filter_, self.request):
                 facet.options.append(
                     FacetOption(value, label, counts.get(value, 0), value in selected)
                 )
@@ -239,9 +204,9 @@ class LedgerListView(TemplateView):
         return facets
 
     @staticmethod
-    def facet_choices(filter_):
+    def facet_choices(filter_, request):
         if filter_.extra.get("to_field_name"):
-            return [(obj.slug, str(obj)) for obj in filter_.extra["queryset"]]
+            return [(obj.slug, str(obj)) for obj in filter_.get_queryset(request)]
         return list(filter_.extra["choices"])
 
     # What is shown -----------------------------------------------------------
@@ -280,5 +245,5 @@ class LedgerListView(TemplateView):
         labels = dict(filter_.extra.get("choices", ()))
         return " or ".join(str(labels.get(value, value)) for value in values)
 
-    def totals(self, queryset):
+    def totals(self, queryset, currency):
         return []

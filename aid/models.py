@@ -5,6 +5,7 @@ to the verbatim passage that states it. Every amount is a Decimal with an
 ISO 4217 currency and a qualifier; every date carries its precision.
 """
 
+from decimal import Decimal
 from functools import cached_property
 
 from django.conf import settings
@@ -15,10 +16,11 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from .choices import AgreementKind, DonorKind, Precision, Qualifier, Stage
+from . import fx
+from .choices import AgreementKind, DonorKind, Precision, Qualifier, Stage, Status
 from .dates import format_date, iso_date, precision_constraints
 from .iso import COUNTRIES, CURRENCIES
-from .money import format_money
+from .money import format_money, total_qualifier
 
 CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCIES)]
 YEAR_VALIDATORS = [MinValueValidator(1991), MaxValueValidator(2100)]
@@ -31,10 +33,16 @@ class SlugQuerySet(models.QuerySet):
 
 
 class DonorQuerySet(SlugQuerySet):
+    def public(self):
+        """Donors with at least one published agreement; a draft's donor stays unseen."""
+        return self.filter(pk__in=Agreement.objects.published().values("donor"))
+
     def with_counts(self):
+        """Counts of published agreements and their line items."""
+        published = Q(agreements__status=Status.PUBLISHED)
         return self.annotate(
-            agreement_count=models.Count("agreements", distinct=True),
-            item_count=models.Count("agreements__line_items"),
+            agreement_count=models.Count("agreements", filter=published, distinct=True),
+            item_count=models.Count("agreements__line_items", filter=published),
         )
 
 
@@ -130,6 +138,30 @@ class Money(models.Model):
         default=Qualifier.EXACT,
         help_text='What the source says of the amount: "at least €977 million" is at least.',
     )
+    # Normalised values, derived from the above on every save (see aid/fx.py).
+    value_eur = models.DecimalField(
+        "value in EUR", max_digits=20, decimal_places=2, null=True, blank=True, editable=False
+    )
+    value_usd = models.DecimalField(
+        "value in USD", max_digits=20, decimal_places=2, null=True, blank=True, editable=False
+    )
+    ecb_currency_per_eur = models.DecimalField(
+        "ECB rate (currency per EUR)",
+        max_digits=18,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    ecb_usd_per_eur = models.DecimalField(
+        "ECB rate (USD per EUR)",
+        max_digits=18,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    rate_date = models.DateField("ECB rate date", null=True, blank=True, editable=False)
 
     class Meta:
         abstract = True
@@ -162,6 +194,49 @@ class Money(models.Model):
     @property
     def money_display(self):
         return format_money(self.amount, self.currency, self.qualifier)
+
+    @property
+    def eur_display(self):
+        return format_money(self.value_eur, "EUR", self.qualifier)
+
+    @property
+    def usd_display(self):
+        return format_money(self.value_usd, "USD", self.qualifier)
+
+    def value_date(self):
+        """The date whose ECB rate converts this amount (see aid/fx.py)."""
+        raise NotImplementedError
+
+    def convert(self):
+        """Set the normalised values from amount, currency and date."""
+        conversion = fx.convert(self.amount, self.currency, self.value_date())
+        self.value_eur = conversion.value_eur if conversion else None
+        self.value_usd = conversion.value_usd if conversion else None
+        self.ecb_currency_per_eur = conversion.currency_per_eur if conversion else None
+        self.ecb_usd_per_eur = conversion.usd_per_eur if conversion else None
+        self.rate_date = conversion.rate_date if conversion else None
+
+    @property
+    def conversion_note(self):
+        """How the EUR and USD values were had, or why there are none."""
+        if self.amount is None:
+            return ""
+        if self.value_eur is None:
+            return fx.why_not_converted(self.currency, self.value_date())
+        if self.currency == "EUR":
+            return f"ECB rate of {self.rate_date:%-d %B %Y}: 1 EUR = {self.ecb_usd_per_eur} USD"
+        return (
+            f"ECB rates of {self.rate_date:%-d %B %Y}: 1 EUR = {self.ecb_currency_per_eur} "
+            f"{self.currency} = {self.ecb_usd_per_eur} USD"
+        )
+
+    MONEY_FIELDS = (
+        "value_eur",
+        "value_usd",
+        "ecb_currency_per_eur",
+        "ecb_usd_per_eur",
+        "rate_date",
+    )
 
 
 class Period(models.Model):
@@ -202,6 +277,10 @@ class Period(models.Model):
 
 
 class AgreementQuerySet(models.QuerySet):
+    def published(self):
+        """What readers may see. Every public query starts here."""
+        return self.filter(status=Status.PUBLISHED)
+
     def with_related(self):
         return self.select_related("donor")
 
@@ -219,6 +298,31 @@ class AgreementQuerySet(models.QuerySet):
     def with_items_matching(self, **lookups):
         """Agreements with at least one line item matching the lookups."""
         return self.filter(pk__in=LineItem.objects.filter(**lookups).values("agreement"))
+
+    def with_stage_values(self):
+        """Each agreement's figures per stage, in EUR and USD: <stage>_eur, <stage>_usd.
+
+        The headline amount at the headline stage, else the sum of the counted line
+        items at each stage. Summing a column over agreements gives the overview's totals.
+        """
+        annotations = {}
+        for stage in Stage.values:
+            for currency in ("eur", "usd"):
+                value = f"value_{currency}"
+                items = (
+                    LineItem.objects.counted()
+                    .filter(agreement=models.OuterRef("pk"), stage=stage)
+                    .order_by()
+                    .values("agreement")
+                    .annotate(total=models.Sum(value))
+                    .values("total")
+                )
+                headline = models.Case(
+                    models.When(amount__isnull=False, stage=stage, then=F(value)),
+                    default=None,
+                )
+                annotations[f"{stage}_{currency}"] = Coalesce(headline, models.Subquery(items))
+        return self.annotate(**annotations)
 
 
 class Agreement(Money, Period):
@@ -241,9 +345,35 @@ class Agreement(Money, Period):
     signed_precision = models.CharField(
         max_length=10, choices=Precision.choices, default=Precision.UNKNOWN
     )
+    stage = models.CharField(
+        "headline stage",
+        max_length=20,
+        choices=Stage.choices,
+        default=Stage.COMMITTED,
+        help_text="How far the headline amount has come; line items carry their own stages.",
+    )
     summary = models.TextField(blank=True)
     notes = models.TextField(
         blank=True, help_text="The analyst's reading of anything vague in the sources."
+    )
+    status = models.CharField(
+        max_length=20,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        help_text="Drafts are never shown to readers; a reviewer publishes.",
+    )
+    # Optimistic locking: a save is refused when the row changed since the form was opened.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # What this agreement adds to agreement-level totals: its headline amount if
+    # it has one, else the sum of its counted line items. Derived; see recount().
+    counted_eur = models.DecimalField(
+        max_digits=20, decimal_places=2, null=True, blank=True, editable=False
+    )
+    counted_usd = models.DecimalField(
+        max_digits=20, decimal_places=2, null=True, blank=True, editable=False
+    )
+    counted_qualifier = models.CharField(
+        max_length=20, choices=Qualifier.choices, default=Qualifier.EXACT, editable=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -256,6 +386,16 @@ class Agreement(Money, Period):
         constraints = [
             *Money.Meta.constraints,
             *Period.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(stage__in=Stage.values),
+                name="aid_agreement_stage_valid",
+                violation_error_message="Unknown stage.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values),
+                name="aid_agreement_status_valid",
+                violation_error_message="Unknown status.",
+            ),
             *precision_constraints("announced_on", "announced_precision", "announcement"),
             *precision_constraints("signed_on", "signed_precision", "signature"),
         ]
@@ -282,10 +422,85 @@ class Agreement(Money, Period):
     def signed_iso(self):
         return iso_date(self.signed_on, self.signed_precision)
 
+    @property
+    def is_published(self):
+        return self.status == Status.PUBLISHED
+
+    @property
+    def counted_display(self):
+        return format_money(self.counted_eur, "EUR", self.counted_qualifier)
+
+    def value_date(self):
+        """The announcement date, else the earliest date of the sources it cites."""
+        if self.announced_on is not None:
+            return self.announced_on
+        if self.pk is None:
+            return None
+        return (
+            Source.objects.filter(citations__agreement=self, published_on__isnull=False)
+            .order_by("published_on")
+            .values_list("published_on", flat=True)
+            .first()
+        )
+
+    def save(self, *args, **kwargs):
+        self.convert()
+        super().save(*args, **kwargs)
+        self.reconvert_items()
+
+    def refresh_values(self):
+        """Convert everything again: after loading fixtures, or when a cited source's date changes."""
+        self.convert()
+        Agreement.objects.filter(pk=self.pk).update(
+            **{name: getattr(self, name) for name in Money.MONEY_FIELDS}
+        )
+        self.reconvert_items()
+
+    def reconvert_items(self):
+        """Convert the line items again at this agreement's date, then recount."""
+        items = list(self.line_items.all())
+        for item in items:
+            item.agreement = self
+            item.convert()
+        LineItem.objects.bulk_update(items, Money.MONEY_FIELDS)
+        self.recount()
+
+    def recount(self):
+        """Store what this agreement adds to totals: its headline, or its counted items once."""
+        if self.amount is not None:
+            eur, usd, qualifier = self.value_eur, self.value_usd, self.qualifier
+        else:
+            counted = list(
+                self.line_items.counted().values_list("value_eur", "value_usd", "qualifier")
+            )
+            priced = [row for row in counted if row[0] is not None]
+            eur = sum((row[0] for row in priced), Decimal(0)) if priced else None
+            usd = sum((row[1] for row in priced), Decimal(0)) if priced else None
+            qualifier = total_qualifier(row[2] for row in priced)
+        self.counted_eur, self.counted_usd, self.counted_qualifier = eur, usd, qualifier
+        Agreement.objects.filter(pk=self.pk).update(
+            counted_eur=eur, counted_usd=usd, counted_qualifier=qualifier
+        )
+
 
 class LineItemQuerySet(models.QuerySet):
+    def published(self):
+        """What readers may see: the line items of published agreements."""
+        return self.filter(agreement__status=Status.PUBLISHED)
+
     def with_related(self):
         return self.select_related("agreement__donor", "category")
+
+    def counted(self):
+        """Line items whose amounts enter totals, each figure once.
+
+        Not counted: an item without an amount; an item that is part of another
+        figure (part_of); an item of an agreement whose headline amount already
+        counts the whole.
+        """
+        return self.filter(
+            amount__isnull=False, part_of__isnull=True, agreement__amount__isnull=True
+        )
 
 
 class LineItem(Money, Period):
@@ -310,6 +525,17 @@ class LineItem(Money, Period):
         help_text='The period or deadline in the source\'s words: "by 2028", "in 2024".',
     )
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.COMMITTED)
+    part_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parts",
+        help_text=(
+            "The larger figure this one is a part of (€1 billion this year, of €5 billion "
+            "over three years). Totals count the whole once and never the part."
+        ),
+    )
     notes = models.TextField(blank=True)
 
     objects = LineItemQuerySet.as_manager()
@@ -329,6 +555,11 @@ class LineItem(Money, Period):
                 name="aid_lineitem_unit_needs_quantity",
                 violation_error_message="A unit needs a quantity.",
             ),
+            models.CheckConstraint(
+                condition=~Q(part_of=F("pk")),
+                name="aid_lineitem_not_part_of_itself",
+                violation_error_message="A line item cannot be a part of itself.",
+            ),
         ]
 
     def __str__(self):
@@ -340,6 +571,33 @@ class LineItem(Money, Period):
     @property
     def donor(self):
         return self.agreement.donor
+
+    def value_date(self):
+        return self.agreement.value_date()
+
+    def clean(self):
+        whole = self.part_of
+        if whole is None:
+            return
+        if whole.part_of_id is not None:
+            raise ValidationError(
+                {"part_of": "That figure is itself a part; link to the whole it belongs to."}
+            )
+        if self.agreement_id and whole.agreement.donor_id != self.agreement.donor_id:
+            raise ValidationError({"part_of": "A part belongs to a figure of the same donor."})
+        if self.pk and self.parts.exists():
+            raise ValidationError({"part_of": "This figure has parts of its own; it is a whole."})
+
+    def save(self, *args, **kwargs):
+        self.convert()
+        super().save(*args, **kwargs)
+        self.agreement.recount()
+
+    def delete(self, *args, **kwargs):
+        agreement = self.agreement
+        result = super().delete(*args, **kwargs)
+        agreement.recount()
+        return result
 
 
 class Source(models.Model):
@@ -443,6 +701,12 @@ class Citation(models.Model):
 
     def get_absolute_url(self):
         return f"{self.source.get_absolute_url()}#citation-{self.pk}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # An agreement without a date is converted at its sources' date, which this may change.
+        if self.agreement.announced_on is None:
+            self.agreement.refresh_values()
 
     def clean(self):
         errors = {}

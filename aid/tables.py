@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .models import Agreement, Donor, LineItem
+from .money import format_money
 
 
 def nulls_last(field, is_descending):
@@ -34,6 +35,20 @@ class AmountColumn(tables.Column):
         return record.money_display
 
 
+class ValueColumn(tables.Column):
+    """A normalised value (EUR or USD) with the source's qualifier; sorted in SQL, empties last."""
+
+    def __init__(self, accessor, currency, qualifier="qualifier", **kwargs):
+        self.currency = currency
+        self.qualifier_field = qualifier
+        kwargs.setdefault("verbose_name", f"Value ({currency})")
+        kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
+        super().__init__(accessor=accessor, **kwargs)
+
+    def render(self, record, value):
+        return format_money(value, self.currency, getattr(record, self.qualifier_field))
+
+
 class LineItemTable(LedgerTable):
     description = tables.Column(linkify=lambda record: record.get_absolute_url())
     donor = tables.Column(
@@ -43,6 +58,8 @@ class LineItemTable(LedgerTable):
     )
     category = tables.Column(order_by=("category__position",))
     amount = AmountColumn()
+    eur = ValueColumn("value_eur", "EUR")
+    usd = ValueColumn("value_usd", "USD")
     quantity = tables.Column(attrs={"td": {"class": "num"}, "th": {"class": "num"}})
     period = tables.Column(accessor="period_text", verbose_name="Period", orderable=False)
     stage = tables.Column()
@@ -62,6 +79,8 @@ class LineItemTable(LedgerTable):
             "donor",
             "category",
             "amount",
+            "eur",
+            "usd",
             "quantity",
             "period",
             "stage",
@@ -88,6 +107,12 @@ class LineItemTable(LedgerTable):
     def order_quantity(self, queryset, is_descending):
         return queryset.order_by(nulls_last("quantity", is_descending), "pk"), True
 
+    def order_eur(self, queryset, is_descending):
+        return queryset.order_by(nulls_last("value_eur", is_descending), "pk"), True
+
+    def order_usd(self, queryset, is_descending):
+        return queryset.order_by(nulls_last("value_usd", is_descending), "pk"), True
+
 
 class AgreementTable(LedgerTable):
     title = tables.Column(linkify=True)
@@ -95,6 +120,12 @@ class AgreementTable(LedgerTable):
     kind = tables.Column()
     announced = tables.Column(accessor="announced_on", verbose_name="Announced", empty_values=())
     amount = AmountColumn(verbose_name="Headline amount")
+    eur = ValueColumn(
+        "counted_eur", "EUR", qualifier="counted_qualifier", verbose_name="Value (EUR)"
+    )
+    usd = ValueColumn(
+        "counted_usd", "USD", qualifier="counted_qualifier", verbose_name="Value (USD)"
+    )
     item_count = tables.Column(
         verbose_name="Line items", attrs={"td": {"class": "num"}, "th": {"class": "num"}}
     )
@@ -102,7 +133,7 @@ class AgreementTable(LedgerTable):
     class Meta(LedgerTable.Meta):
         model = Agreement
         fields = ()
-        sequence = ("title", "donor", "kind", "announced", "amount", "item_count")
+        sequence = ("title", "donor", "kind", "announced", "amount", "eur", "usd", "item_count")
         order_by = ("-announced",)
 
     def render_announced(self, record):
@@ -117,6 +148,12 @@ class AgreementTable(LedgerTable):
 
     def order_amount(self, queryset, is_descending):
         return queryset.order_by(nulls_last("amount", is_descending), "pk"), True
+
+    def order_eur(self, queryset, is_descending):
+        return queryset.order_by(nulls_last("counted_eur", is_descending), "pk"), True
+
+    def order_usd(self, queryset, is_descending):
+        return queryset.order_by(nulls_last("counted_usd", is_descending), "pk"), True
 
 
 class DonorTable(LedgerTable):

@@ -1,18 +1,28 @@
-"""Public, read-only pages. List views only declare; LedgerListView does the work."""
+"""Public, read-only pages. List views only declare; LedgerListView does the work.
+
+Every query here starts from .published(): a draft never reaches a reader.
+"""
 
 from django.db.models import Prefetch
+from django.http import Http404
 from django.views.generic import DetailView, TemplateView
 
-from . import exports
+from . import charts, exports
 from .filtersets import AgreementFilterSet, DonorFilterSet, LineItemFilterSet
-from .listing import LedgerListView, money_totals
+from .listing import LedgerListView
 from .models import Agreement, Citation, Donor, LineItem, Source
 from .passages import highlight
 from .tables import AgreementTable, DonorTable, LineItemTable
+from .totals import CURRENCIES, figure_totals, item_totals, uncounted_items
+
+
+def reader_currency(request):
+    currency = request.GET.get("currency", "EUR").upper()
+    return currency if currency in CURRENCIES else "EUR"
 
 
 class LineItemListView(LedgerListView):
-    queryset = LineItem.objects.with_related()
+    queryset = LineItem.objects.published().with_related()
     filterset_class = LineItemFilterSet
     table_class = LineItemTable
     export_columns = exports.LINE_ITEM_COLUMNS
@@ -21,12 +31,17 @@ class LineItemListView(LedgerListView):
     title = "Line items"
     intro = "One row for each thing an agreement promises: money, equipment, training."
 
-    def totals(self, queryset):
-        return money_totals(queryset)
+    def totals(self, queryset, currency):
+        return item_totals(queryset, currency)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["uncounted"] = uncounted_items(context["filterset"].qs)
+        return context
 
 
 class AgreementListView(LedgerListView):
-    queryset = Agreement.objects.with_related().with_item_count()
+    queryset = Agreement.objects.published().with_related().with_item_count()
     filterset_class = AgreementFilterSet
     table_class = AgreementTable
     export_columns = exports.AGREEMENT_COLUMNS
@@ -35,12 +50,15 @@ class AgreementListView(LedgerListView):
     title = "Agreements"
     intro = "Pledge instruments: security agreements, aid packages, financings and funds."
 
-    def totals(self, queryset):
-        return money_totals(LineItem.objects.filter(agreement__in=queryset.values("pk")))
+    def totals(self, queryset, currency):
+        return figure_totals(queryset, currency)
+
+    def export_queryset(self, queryset):
+        return queryset.with_stage_values()
 
 
 class DonorListView(LedgerListView):
-    queryset = Donor.objects.with_counts()
+    queryset = Donor.objects.public().with_counts()
     filterset_class = DonorFilterSet
     table_class = DonorTable
     export_columns = exports.DONOR_COLUMNS
@@ -51,44 +69,65 @@ class DonorListView(LedgerListView):
 
 
 class AgreementDetailView(DetailView):
-    queryset = Agreement.objects.with_related().prefetch_related(
-        Prefetch(
-            "line_items",
-            queryset=LineItem.objects.select_related("category").prefetch_related(
-                Prefetch("citations", queryset=Citation.objects.select_related("source"))
+    queryset = (
+        Agreement.objects.published()
+        .with_related()
+        .prefetch_related(
+            Prefetch(
+                "line_items",
+                queryset=LineItem.objects.select_related("category", "part_of").prefetch_related(
+                    Prefetch("citations", queryset=Citation.objects.select_related("source"))
+                ),
             ),
-        ),
-        Prefetch(
-            "citations",
-            queryset=Citation.objects.filter(line_item__isnull=True).select_related("source"),
-            to_attr="own_citations",
-        ),
+            Prefetch(
+                "citations",
+                queryset=Citation.objects.filter(line_item__isnull=True).select_related("source"),
+                to_attr="own_citations",
+            ),
+        )
     )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["totals"] = money_totals(self.object.line_items.all())
+        agreement = Agreement.objects.filter(pk=self.object.pk)
+        context["currency"] = reader_currency(self.request)
+        context["totals"] = figure_totals(agreement, context["currency"])
         return context
 
 
 class DonorDetailView(DetailView):
-    queryset = Donor.objects.with_counts()
+    queryset = Donor.objects.public().with_counts()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         donor = self.object
-        context["agreements"] = donor.agreements.with_item_count().order_by("-announced_on", "pk")
-        context["totals"] = money_totals(LineItem.objects.filter(agreement__donor=donor))
+        agreements = Agreement.objects.published().filter(donor=donor)
+        currency = reader_currency(self.request)
+        context.update(
+            currency=currency,
+            agreements=agreements.with_item_count().order_by("-announced_on", "pk"),
+            totals=figure_totals(agreements, currency),
+            charts=charts.for_agreements(agreements, currency, by_donor=False),
+        )
         return context
 
 
 class SourceDetailView(DetailView):
     model = Source
 
+    def get_object(self, queryset=None):
+        source = super().get_object(queryset)
+        if not source.citations.filter(agreement__in=Agreement.objects.published()).exists():
+            # A source cited only by drafts is not public yet.
+            raise Http404("No such source.")
+        return source
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         citations = list(
-            self.object.citations.select_related("agreement", "line_item").order_by("pk")
+            self.object.citations.filter(agreement__in=Agreement.objects.published())
+            .select_related("agreement", "line_item")
+            .order_by("pk")
         )
         context["citations"] = citations
         context["segments"] = highlight(self.object.text, citations)
@@ -100,12 +139,22 @@ class OverviewView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        filterset = AgreementFilterSet(
+            self.request.GET, queryset=Agreement.objects.published().with_related()
+        )
+        agreements = filterset.qs
+        currency = reader_currency(self.request)
         context.update(
-            agreement_count=Agreement.objects.count(),
-            item_count=LineItem.objects.count(),
-            donor_count=Donor.objects.filter(agreements__isnull=False).distinct().count(),
-            totals=money_totals(LineItem.objects.all()),
-            latest=Agreement.objects.with_related().order_by("-announced_on", "-pk")[:5],
-            sources=Source.objects.order_by("pk"),
+            filterset=filterset,
+            currency=currency,
+            agreement_count=agreements.count(),
+            item_count=LineItem.objects.filter(agreement__in=agreements.values("pk")).count(),
+            donor_count=agreements.values("donor").distinct().count(),
+            totals=figure_totals(agreements, currency),
+            charts=charts.for_agreements(agreements, currency),
+            latest=agreements.order_by("-announced_on", "-pk")[:5],
+            sources=Source.objects.filter(
+                citations__agreement__in=Agreement.objects.published()
+            ).distinct(),
         )
         return context

@@ -7,4 +7,4 @@ SEED_FIXTURE = "fixtures/ledger.json"
 @pytest.fixture
 def seeded(db):
     """The ledger as `make run` loads it: every figure from seeds/."""
-    call_command("loaddata", SEED_FIXTURE, verbosity=0)
+    call_command("seed", verbosity=0)

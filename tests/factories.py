@@ -10,7 +10,7 @@ import itertools
 from datetime import date
 from decimal import Decimal
 
-from aid.choices import AgreementKind, DonorKind, Precision, Qualifier, Stage
+from aid.choices import AgreementKind, DonorKind, Precision, Qualifier, Stage, Status
 from aid.models import Agreement, Category, Citation, Donor, LineItem, Source
 
 # A weekly digest in seeds/; SOURCE_PASSAGE is copied from it verbatim.
@@ -52,6 +52,8 @@ def build_agreement(**fields):
         "qualifier": Qualifier.AT_LEAST,
         "period_start_year": 2024,
         "period_end_year": 2028,
+        # Published, so that public pages show it; tests of drafts say status=DRAFT.
+        "status": Status.PUBLISHED,
     }
     if "donor" not in fields and "donor_id" not in fields:
         values["donor"] = make_donor()

@@ -59,7 +59,7 @@ def page(browser, live_server, transactional_db):
     # A transactional test empties every table afterwards, migration data included,
     # so the categories a migration loads are loaded again here.
     import_module("aid.migrations.0002_categories").load(apps, None)
-    call_command("loaddata", "fixtures/ledger.json", verbosity=0)
+    call_command("seed", verbosity=0)
     context = browser.new_context(accept_downloads=True, base_url=live_server.url)
     page = context.new_page()
     yield page

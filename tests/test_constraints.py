@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from aid.choices import DonorKind, Precision
 from aid.models import Citation, Donor, LineItem, Source
@@ -404,14 +404,19 @@ class TestCitation:
             citation, "line_item", "This line item belongs to another agreement."
         )
 
-    def test_database_refuses_line_item_of_another_agreement(self):
+    @pytest.fixture
+    def postgresql(self):
+        if connection.vendor != "postgresql":
+            pytest.skip("a PostgreSQL trigger; on SQLite model validation guards this (above)")
+
+    def test_database_refuses_line_item_of_another_agreement(self, postgresql):
         citation = build_citation(agreement=make_agreement(), line_item=make_line_item())
         refused = pytest.raises(IntegrityError, match="aid_citation_line_item_agreement")
         with refused, transaction.atomic():
             citation.save()
         assert not Citation.objects.filter(pk=citation.pk).exists()
 
-    def test_database_refuses_moving_a_cited_line_item_to_another_agreement(self):
+    def test_database_refuses_moving_a_cited_line_item_to_another_agreement(self, postgresql):
         citation = make_citation(line_item=make_line_item())
         elsewhere = make_agreement()
         refused = pytest.raises(IntegrityError, match="aid_citation_line_item_agreement")

@@ -17,9 +17,9 @@ BUDGETS = {
     "/agreements/?per_page=100": 12,
     "/agreements/?category=ammunition&stage=committed": 18,
     "/donors/": 8,
-    "/": 8,
+    "/": 20,
     "/agreements/4/": 8,
-    "/donors/united-states/": 8,
+    "/donors/united-states/": 18,
     "/sources/2/": 6,
 }
 

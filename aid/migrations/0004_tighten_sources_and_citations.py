@@ -70,36 +70,9 @@ class Migration(migrations.Migration):
 
 
 # A citation's line item must belong to the citation's agreement. Django has no
-# composite foreign keys, so triggers enforce it, on both sides of the relation.
-SQLITE = [
-    """
-    CREATE TRIGGER aid_citation_line_item_agreement_{event}
-    BEFORE {event} ON aid_citation
-    WHEN NEW.line_item_id IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM aid_lineitem
-        WHERE id = NEW.line_item_id AND agreement_id = NEW.agreement_id)
-    BEGIN
-        SELECT RAISE(ABORT, 'aid_citation_line_item_agreement: the line item belongs to another agreement');
-    END
-    """.format(event=event)
-    for event in ("INSERT", "UPDATE")
-] + [
-    """
-    CREATE TRIGGER aid_lineitem_keeps_citations
-    BEFORE UPDATE OF agreement_id ON aid_lineitem
-    WHEN EXISTS (
-        SELECT 1 FROM aid_citation
-        WHERE line_item_id = NEW.id AND agreement_id != NEW.agreement_id)
-    BEGIN
-        SELECT RAISE(ABORT, 'aid_citation_line_item_agreement: the line item has citations on its agreement');
-    END
-    """
-]
-SQLITE_DROP = [
-    "DROP TRIGGER IF EXISTS aid_citation_line_item_agreement_INSERT",
-    "DROP TRIGGER IF EXISTS aid_citation_line_item_agreement_UPDATE",
-    "DROP TRIGGER IF EXISTS aid_lineitem_keeps_citations",
-]
+# composite foreign keys, so PostgreSQL triggers enforce it, on both sides of the
+# relation. Not on SQLite: Django alters a SQLite table by rebuilding and renaming
+# it, which breaks any trigger that names it; model validation guards it there.
 POSTGRESQL = [
     """
     CREATE FUNCTION aid_citation_line_item_agreement() RETURNS trigger AS $$
@@ -155,7 +128,7 @@ def run(statements):
 
 Migration.operations.append(
     migrations.RunPython(
-        run({"sqlite": SQLITE, "postgresql": POSTGRESQL}),
-        run({"sqlite": SQLITE_DROP, "postgresql": POSTGRESQL_DROP}),
+        run({"postgresql": POSTGRESQL}),
+        run({"postgresql": POSTGRESQL_DROP}),
     )
 )
