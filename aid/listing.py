@@ -154,7 +154,7 @@ class LedgerListView(TemplateView):
         )
 
     def export_queryset(self, queryset):
-        """The rows to export: the table's filtered, sorted queryset, plus what only exports need."""
+        """The rows to export: the table's filtered, sorted queryset, and what only exports need."""
         return queryset
 
     def export_links(self, request):

@@ -403,6 +403,11 @@ class Agreement(Money, Period):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        self.convert()
+        super().save(*args, **kwargs)
+        self.reconvert_items()
+
     def get_absolute_url(self):
         return reverse("aid:agreement_detail", args=[self.pk])
 
@@ -443,13 +448,8 @@ class Agreement(Money, Period):
             .first()
         )
 
-    def save(self, *args, **kwargs):
-        self.convert()
-        super().save(*args, **kwargs)
-        self.reconvert_items()
-
     def refresh_values(self):
-        """Convert everything again: after loading fixtures, or when a cited source's date changes."""
+        """Convert everything again: after loading fixtures, or when a source's date changes."""
         self.convert()
         Agreement.objects.filter(pk=self.pk).update(
             **{name: getattr(self, name) for name in Money.MONEY_FIELDS}
@@ -565,8 +565,19 @@ class LineItem(Money, Period):
     def __str__(self):
         return self.description
 
+    def save(self, *args, **kwargs):
+        self.convert()
+        super().save(*args, **kwargs)
+        self.agreement.recount()
+
     def get_absolute_url(self):
         return f"{self.agreement.get_absolute_url()}#item-{self.pk}"
+
+    def delete(self, *args, **kwargs):
+        agreement = self.agreement
+        result = super().delete(*args, **kwargs)
+        agreement.recount()
+        return result
 
     @property
     def donor(self):
@@ -587,17 +598,6 @@ class LineItem(Money, Period):
             raise ValidationError({"part_of": "A part belongs to a figure of the same donor."})
         if self.pk and self.parts.exists():
             raise ValidationError({"part_of": "This figure has parts of its own; it is a whole."})
-
-    def save(self, *args, **kwargs):
-        self.convert()
-        super().save(*args, **kwargs)
-        self.agreement.recount()
-
-    def delete(self, *args, **kwargs):
-        agreement = self.agreement
-        result = super().delete(*args, **kwargs)
-        agreement.recount()
-        return result
 
 
 class Source(models.Model):
@@ -699,14 +699,14 @@ class Citation(models.Model):
     def __str__(self):
         return f"{self.source}: “{self.passage[:60]}”"
 
-    def get_absolute_url(self):
-        return f"{self.source.get_absolute_url()}#citation-{self.pk}"
-
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         # An agreement without a date is converted at its sources' date, which this may change.
         if self.agreement.announced_on is None:
             self.agreement.refresh_values()
+
+    def get_absolute_url(self):
+        return f"{self.source.get_absolute_url()}#citation-{self.pk}"
 
     def clean(self):
         errors = {}
