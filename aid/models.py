@@ -20,7 +20,7 @@ from . import fx
 from .choices import AgreementKind, DonorKind, Precision, Qualifier, Stage, Status
 from .dates import format_date, iso_date, precision_constraints
 from .iso import COUNTRIES, CURRENCIES
-from .money import format_money, total_qualifier
+from .money import format_money, format_value, total_qualifier
 
 CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCIES)]
 YEAR_VALIDATORS = [MinValueValidator(1991), MaxValueValidator(2100)]
@@ -197,11 +197,11 @@ class Money(models.Model):
 
     @property
     def eur_display(self):
-        return format_money(self.value_eur, "EUR", self.qualifier)
+        return format_value(self.value_eur, "EUR", self.qualifier)
 
     @property
     def usd_display(self):
-        return format_money(self.value_usd, "USD", self.qualifier)
+        return format_value(self.value_usd, "USD", self.qualifier)
 
     def value_date(self):
         """The date whose ECB rate converts this amount (see aid/fx.py)."""
@@ -433,7 +433,7 @@ class Agreement(Money, Period):
 
     @property
     def counted_display(self):
-        return format_money(self.counted_eur, "EUR", self.counted_qualifier)
+        return format_value(self.counted_eur, "EUR", self.counted_qualifier)
 
     def value_date(self):
         """The announcement date, else the earliest date of the sources it cites."""

@@ -13,6 +13,13 @@ def format_money(amount, currency, qualifier=Qualifier.EXACT):
     return f"{Qualifier(qualifier).label.lower()} {figure}"
 
 
+def format_value(amount, currency, qualifier=Qualifier.EXACT):
+    """A converted value, to the whole unit: its cents are an artefact of the exchange rate."""
+    if amount is None:
+        return ""
+    return format_money(amount.quantize(1), currency, qualifier)
+
+
 def total_qualifier(qualifiers):
     """The qualifier a sum inherits from its parts.
 

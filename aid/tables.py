@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from .models import Agreement, Donor, LineItem
-from .money import format_money
+from .money import format_value
 
 
 def nulls_last(field, is_descending):
@@ -46,7 +46,7 @@ class ValueColumn(tables.Column):
         super().__init__(accessor=accessor, **kwargs)
 
     def render(self, record, value):
-        return format_money(value, self.currency, getattr(record, self.qualifier_field))
+        return format_value(value, self.currency, getattr(record, self.qualifier_field))
 
 
 class LineItemTable(LedgerTable):

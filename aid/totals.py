@@ -13,7 +13,7 @@ from django.db.models import Count, Q, Sum
 
 from .choices import Stage
 from .models import LineItem
-from .money import format_money, total_qualifier
+from .money import format_value, total_qualifier
 
 CURRENCIES = {"EUR": "value_eur", "USD": "value_usd"}
 STAGE_ORDER = {stage: position for position, stage in enumerate(Stage.values)}
@@ -36,7 +36,7 @@ class Total:
 
     @property
     def display(self):
-        return format_money(self.amount, self.currency, self.qualifier)
+        return format_value(self.amount, self.currency, self.qualifier)
 
     @property
     def stage_label(self):
