@@ -130,3 +130,19 @@ def test_source_link_lands_on_the_highlighted_passage(page):
     target = page.url.split("#")[1]
     marked = page.locator("mark", has=page.locator(f"#{target}")).inner_text()
     assert "Ukraine signed a bilateral security cooperation agreement with Belgium" in marked
+
+
+def test_charts_render_and_match_their_tables(page):
+    page.goto("/")
+    chart = page.locator("#chart-by-donor")
+    bars = chart.locator("svg rect")
+    rows = chart.locator("table.chart-table tbody tr")
+    assert bars.count() == rows.count() > 0
+    assert bars.first.bounding_box()["width"] > 0, "the largest bar is drawn"
+    # The numbers behind the chart open without script and equal the donor's own page.
+    chart.locator("summary").click()
+    belgium = chart.locator("table.chart-table tr", has_text="Belgium").locator("td")
+    shown = belgium.inner_text()
+    page.goto("/donors/belgium/")
+    committed = page.locator("table.totals td[data-stage=committed]").inner_text()
+    assert shown == committed == "at least EUR 977,000,000"
