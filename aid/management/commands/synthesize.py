@@ -671,8 +671,9 @@ class Command(BaseCommand):
                 self.stdout,
             )
             written = synthesizer.run(items)
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
             # Fresh statistics and visibility map, as autovacuum would leave them later.
+            # (Not inside a caller's transaction, such as a test's: VACUUM cannot run there.)
             tables = ", ".join(
                 connection.ops.quote_name(t.model._meta.db_table) for t in synthesizer.tables
             )
