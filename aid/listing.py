@@ -38,6 +38,14 @@ class Facet:
     errors: list = field(default_factory=list)
 
 
+def requested_currency(request):
+    """The currency a reader asked totals in, EUR by default; (currency, problem or None)."""
+    asked = request.GET.get("currency", "EUR").upper()
+    if asked in CURRENCIES:
+        return asked, None
+    return "EUR", f"currency: use EUR or USD; showing EUR, not “{asked[:10]}”."
+
+
 def bounded_int(raw, default, low, high):
     """An integer from the URL, clamped to [low, high]; (value, problem or None)."""
     if raw in (None, ""):
@@ -100,11 +108,8 @@ class LedgerListView(TemplateView):
         table.paginator = paginator
         table.page = paginator.page(page_number)
 
-        notices = []
-        currency = request.GET.get("currency", "EUR").upper()
-        if currency not in CURRENCIES:
-            notices.append(f"currency: use EUR or USD; showing EUR, not “{currency[:10]}”.")
-            currency = "EUR"
+        currency, currency_problem = requested_currency(request)
+        notices = [currency_problem] if currency_problem else []
         if per_page_problem:
             notices.append(f"per_page: {per_page_problem}; showing {per_page} per page.")
         if page_problem:

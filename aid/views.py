@@ -9,16 +9,11 @@ from django.views.generic import DetailView, TemplateView
 
 from . import charts, exports
 from .filtersets import AgreementFilterSet, DonorFilterSet, LineItemFilterSet
-from .listing import LedgerListView
+from .listing import LedgerListView, requested_currency
 from .models import Agreement, Citation, Donor, LineItem, Source
 from .passages import highlight
 from .tables import AgreementTable, DonorTable, LineItemTable
-from .totals import CURRENCIES, figure_totals, item_totals, uncounted_items
-
-
-def reader_currency(request):
-    currency = request.GET.get("currency", "EUR").upper()
-    return currency if currency in CURRENCIES else "EUR"
+from .totals import figure_totals, item_totals, uncounted_items
 
 
 class LineItemListView(LedgerListView):
@@ -90,7 +85,7 @@ class AgreementDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         agreement = Agreement.objects.filter(pk=self.object.pk)
-        context["currency"] = reader_currency(self.request)
+        context["currency"] = requested_currency(self.request)[0]
         context["totals"] = figure_totals(agreement, context["currency"])
         return context
 
@@ -102,7 +97,7 @@ class DonorDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         donor = self.object
         agreements = Agreement.objects.published().filter(donor=donor)
-        currency = reader_currency(self.request)
+        currency = requested_currency(self.request)[0]
         context.update(
             currency=currency,
             agreements=agreements.with_item_count().order_by("-announced_on", "pk"),
@@ -143,7 +138,7 @@ class OverviewView(TemplateView):
             self.request.GET, queryset=Agreement.objects.published().with_related()
         )
         agreements = filterset.qs
-        currency = reader_currency(self.request)
+        currency = requested_currency(self.request)[0]
         context.update(
             filterset=filterset,
             currency=currency,
