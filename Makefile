@@ -32,5 +32,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $(STAMP)
 
+# `make bench`: the ledger at 10k, 100k and 1M line items against the local PostgreSQL, beside
+# Datasette and COPY; writes bench/results.md (bench/README.md). BENCH_SIZES=10000,100000 for a
+# quick run. Datasette gets its own venv so that it never becomes a dependency of the project.
+BENCH_VENV := bench/.venv
+
+bench: setup $(BENCH_VENV)/.installed
+	$(BIN)/python bench/run.py
+
+$(BENCH_VENV)/.installed:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet "datasette>=0.65,<0.66"
+	@touch $@
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache *.egg-info
