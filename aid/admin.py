@@ -4,18 +4,46 @@ Tables grow to many thousands of rows, so every change list fetches its related
 rows up front (list_select_related, an annotated item count), skips the
 full-table count, and filters foreign keys through autocomplete or
 RelatedOnlyFieldListFilter rather than loading every related row.
+
+The workflow (README, "The analysts' workflow"): analysts draft, reviewers
+publish (the publish_agreement permission), and only an agreement with a
+citation can be published; every ledger record keeps its history, viewable and
+revertible (django-simple-history); an agreement's page refuses to overwrite a
+save made after it was opened (aid/locking.py); line items are imported from a
+CSV with a preview (aid/importing.py).
 """
 
 from functools import partial
 
-from django.contrib import admin
-from django.db import models
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models, router, transaction
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV
+from simple_history.admin import SimpleHistoryAdmin
 
+from . import locking
+from .choices import Status
+from .importing import LineItemResource
 from .models import Agreement, Category, Citation, Donor, LineItem, Source
+
+PUBLISH_PERMISSION = "aid.publish_agreement"
+NO_CITATION = (
+    "An agreement cannot be published without at least one citation: add the passage of "
+    "the source that states it."
+)
+
+
+def can_publish(request):
+    return request.user.has_perm(PUBLISH_PERMISSION)
 
 
 @admin.register(Donor)
-class DonorAdmin(admin.ModelAdmin):
+class DonorAdmin(SimpleHistoryAdmin):
     list_display = ["name", "kind", "iso_code"]
     list_filter = ["kind"]
     search_fields = ["name", "iso_code"]
@@ -61,6 +89,24 @@ class LineItemInline(admin.TabularInline):
     ]
 
 
+class CitationFormSet(BaseInlineFormSet):
+    """An agreement's citations; a published agreement keeps at least one."""
+
+    def clean(self):
+        super().clean()
+        if self.instance.status != Status.PUBLISHED:
+            return
+        kept = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and not form.cleaned_data.get("DELETE")
+            and (form.instance.pk is not None or form.has_changed())
+        ]
+        if not kept:
+            raise ValidationError(NO_CITATION)
+
+
 class CitationInline(admin.StackedInline):
     """The passages that support the agreement or one of its line items.
 
@@ -69,6 +115,7 @@ class CitationInline(admin.StackedInline):
     """
 
     model = Citation
+    formset = CitationFormSet
     extra = 1
     fields = ["source", "line_item", "passage"]
     autocomplete_fields = ["source"]
@@ -94,15 +141,78 @@ class CitationInline(admin.StackedInline):
         return LineItem.objects.filter(agreement=agreement)
 
 
-@admin.register(Agreement)
-class AgreementAdmin(admin.ModelAdmin):
-    """An agreement is entered on one page: its fields, line items and citations."""
+class AgreementForm(forms.ModelForm):
+    """The agreement's fields, and the version the page was opened at (aid/locking.py)."""
 
+    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Agreement
+        # The admin passes the fieldsets' fields; these are the same, for any other use.
+        fields = [
+            "donor",
+            "title",
+            "kind",
+            "summary",
+            "announced_on",
+            "announced_precision",
+            "signed_on",
+            "signed_precision",
+            "period_start_year",
+            "period_end_year",
+            "amount",
+            "currency",
+            "qualifier",
+            "notes",
+            "status",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            # Read, not taken from the instance: a revert's instance is an old version.
+            self.fields["base_version"].initial = locking.current_version(self.instance.pk)
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk is None:
+            return cleaned_data
+        opened_at = cleaned_data.get("base_version")
+        if opened_at is None:
+            raise ValidationError(
+                "Not saved: this page does not say which version of the agreement it edits. "
+                "Open the agreement again and make your change there."
+            )
+        # Locked until the save ends: a concurrent save waits, then sees the new version.
+        if opened_at != locking.current_version(self.instance.pk, lock=True):
+            raise ValidationError(locking.conflict_message(self.instance.pk, opened_at))
+        return cleaned_data
+
+
+@admin.register(Agreement)
+class AgreementAdmin(SimpleHistoryAdmin):
+    """An agreement is entered on one page: its fields, line items and citations.
+
+    Analysts save drafts; a user with the publish permission (the Reviewers
+    group) publishes and unpublishes, on the page or with the list's actions.
+    """
+
+    form = AgreementForm
     inlines = [LineItemInline, CitationInline]
     autocomplete_fields = ["donor"]
-    list_display = ["title", "donor", "kind", "announced", "headline_amount", "line_item_count"]
+    actions = ["publish", "unpublish"]
+    list_display = [
+        "title",
+        "donor",
+        "kind",
+        "announced",
+        "headline_amount",
+        "line_item_count",
+        "status",
+    ]
     list_select_related = ["donor"]
     list_filter = [
+        "status",
         ("donor", admin.RelatedOnlyFieldListFilter),
         "kind",
         "line_items__category",
@@ -144,12 +254,119 @@ class AgreementAdmin(admin.ModelAdmin):
             },
         ),
         ("Notes", {"fields": ["notes"]}),
+        (
+            "Publication",
+            {
+                "fields": ["status", "base_version"],
+                "description": (
+                    "Readers see published agreements only. A reviewer publishes, and only "
+                    "an agreement with at least one citation."
+                ),
+            },
+        ),
     ]
 
     def get_queryset(self, request):
         # A subquery count (see with_item_count): the line-item filters and search
         # join line_items again, which would multiply a joined Count.
         return super().get_queryset(request).with_item_count()
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not can_publish(request) or getattr(request, "reverting", False):
+            # A revert restores what was entered, never whether readers see it.
+            readonly.append("status")
+        return readonly
+
+    def has_publish_permission(self, request):
+        return can_publish(request)
+
+    # Saving --------------------------------------------------------------------
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except locking.EditConflict as conflict:
+            # Raised inside the admin's transaction, which rolled everything back.
+            self.message_user(request, str(conflict), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        request.reverting = True
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return super().history_form_view(request, object_id, version_id, extra_context)
+        except locking.EditConflict as conflict:
+            self.message_user(request, str(conflict), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def save_model(self, request, obj, form, change):
+        stored = (
+            Agreement.objects.filter(pk=obj.pk).values_list("status", flat=True).first()
+            if change
+            else None
+        )
+        if not can_publish(request) or getattr(request, "reverting", False):
+            obj.status = stored or Status.DRAFT
+        # Published only once its line items and citations are saved too (save_related):
+        # the history then shows them as part of what was published, not as corrections.
+        obj.publish_after_related = obj.status == Status.PUBLISHED and stored != obj.status
+        if obj.publish_after_related:
+            obj.status = Status.DRAFT if stored is None else stored
+        if change:
+            obj.version = locking.claim(obj.pk, form.cleaned_data["base_version"])
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        if getattr(obj, "publish_after_related", False):
+            obj.status = Status.PUBLISHED
+            obj._change_reason = "published"
+            obj.save(update_fields=["status", "updated_at"])
+
+    # Publishing ------------------------------------------------------------------
+
+    @admin.action(description="Publish the selected agreements", permissions=["publish"])
+    def publish(self, request, queryset):
+        uncited = list(queryset.filter(citations__isnull=True).order_by("title"))
+        if uncited:
+            titles = ", ".join(f"“{agreement.title}”" for agreement in uncited)
+            self.message_user(
+                request,
+                f"Nothing was published. {NO_CITATION} Without one: {titles}.",
+                messages.ERROR,
+            )
+            return
+        count = self.set_status(queryset, Status.PUBLISHED)
+        self.message_user(request, f"Published {count} agreement(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpublish the selected agreements", permissions=["publish"])
+    def unpublish(self, request, queryset):
+        count = self.set_status(queryset, Status.DRAFT)
+        self.message_user(
+            request,
+            f"Unpublished {count} agreement(s): readers no longer see them.",
+            messages.SUCCESS,
+        )
+
+    @staticmethod
+    def set_status(queryset, status):
+        """Change the status of every selected agreement that has another, one save each."""
+        changed = 0
+        with transaction.atomic():
+            agreements = Agreement.objects.filter(pk__in=queryset.values("pk")).exclude(
+                status=status
+            )
+            for agreement in agreements.select_for_update().order_by("pk"):
+                agreement.status = status
+                agreement.version += 1
+                agreement._change_reason = (
+                    "published" if status == Status.PUBLISHED else "unpublished"
+                )
+                agreement.save(update_fields=["status", "version", "updated_at"])
+                changed += 1
+        return changed
 
     @admin.display(description="announced", ordering="announced_on")
     def announced(self, obj):
@@ -164,8 +381,52 @@ class AgreementAdmin(admin.ModelAdmin):
         return obj.item_count
 
 
+class AgreementChildAdmin(SimpleHistoryAdmin):
+    """A line item or a citation edited on its own page: its agreement moves to a new version.
+
+    An agreement page opened before then would otherwise write its stale copy back.
+    """
+
+    def save_model(self, request, obj, form, change):
+        before = type(obj).objects.filter(pk=obj.pk).values_list("agreement", flat=True)
+        super().save_model(request, obj, form, change)
+        locking.bump([obj.agreement_id, *before])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        locking.bump([obj.agreement_id])
+
+    def delete_queryset(self, request, queryset):
+        agreements = list(queryset.values_list("agreement", flat=True))
+        super().delete_queryset(request, queryset)
+        locking.bump(agreements)
+
+
 @admin.register(LineItem)
-class LineItemAdmin(admin.ModelAdmin):
+class LineItemAdmin(ImportMixin, AgreementChildAdmin):
+    """Line items; the change list's Import button takes a CSV of them (aid/importing.py)."""
+
+    resource_classes = [LineItemResource]
+    import_formats = [CSV]
+    import_template_name = "admin/aid/lineitem/import.html"
+
+    def get_import_data_kwargs(self, **kwargs):
+        # One transaction, rolled back if any row is invalid: all rows or none.
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        return kwargs | {"use_transactions": True, "rollback_on_validation_errors": True}
+
+    def process_result(self, result, request):
+        if result.has_errors() or result.has_validation_errors():
+            # The file or the ledger changed between the preview and the confirmation.
+            self.message_user(
+                request,
+                "Nothing was imported: the file no longer imports cleanly. Upload it again "
+                "to see what is wrong.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse("admin:aid_lineitem_import"))
+        return super().process_result(result, request)
+
     list_display = ["description", "agreement", "donor", "category", "stage", "money", "quantity"]
     list_select_related = ["agreement__donor", "category"]
     list_filter = [
@@ -187,7 +448,7 @@ class LineItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(SimpleHistoryAdmin):
     list_display = ["title", "publisher", "published_on", "file"]
     search_fields = ["title", "publisher"]
     date_hierarchy = "published_on"
@@ -196,13 +457,29 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(admin.ModelAdmin):
+class CitationAdmin(AgreementChildAdmin):
     list_display = ["excerpt", "source", "agreement", "line_item"]
     list_select_related = ["source", "agreement", "line_item"]
     search_fields = ["passage"]
     autocomplete_fields = ["source", "agreement", "line_item"]
     show_full_result_count = False
 
+    def get_actions(self, request):
+        # Deleting citations in bulk could leave a published agreement without one.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     @admin.display(description="passage")
     def excerpt(self, obj):
         return obj.passage if len(obj.passage) <= 80 else f"{obj.passage[:79]}…"
+
+    def has_delete_permission(self, request, obj=None):
+        # A published agreement keeps at least one citation (unpublish it first).
+        if (
+            obj is not None
+            and obj.agreement.is_published
+            and not obj.agreement.citations.exclude(pk=obj.pk).exists()
+        ):
+            return False
+        return super().has_delete_permission(request, obj)

@@ -19,6 +19,7 @@ from django.urls import reverse
 from . import fx
 from .choices import AgreementKind, DonorKind, Precision, Qualifier, Stage, Status
 from .dates import format_date, iso_date, precision_constraints
+from .history import LedgerHistoricalRecords
 from .iso import COUNTRIES, CURRENCIES
 from .money import format_money, format_value, total_qualifier
 
@@ -64,6 +65,7 @@ class Donor(models.Model):
     )
 
     objects = DonorQuerySet.as_manager()
+    history = LedgerHistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -379,9 +381,21 @@ class Agreement(Money, Period):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = AgreementQuerySet.as_manager()
+    # History keeps what analysts enter; derived values follow from it (aid/history.py).
+    history = LedgerHistoricalRecords(
+        excluded_fields=[
+            *Money.MONEY_FIELDS,
+            "counted_eur",
+            "counted_usd",
+            "counted_qualifier",
+            "created_at",
+            "updated_at",
+        ]
+    )
 
     class Meta:
         ordering = ["-announced_on", "title", "id"]
+        permissions = [("publish_agreement", "Can publish and unpublish agreements")]
         indexes = [models.Index(fields=["announced_on"], name="aid_agreement_announced_idx")]
         constraints = [
             *Money.Meta.constraints,
@@ -539,6 +553,7 @@ class LineItem(Money, Period):
     notes = models.TextField(blank=True)
 
     objects = LineItemQuerySet.as_manager()
+    history = LedgerHistoricalRecords(excluded_fields=list(Money.MONEY_FIELDS))
 
     class Meta:
         ordering = ["agreement", "id"]
@@ -624,6 +639,8 @@ class Source(models.Model):
     url = models.URLField(max_length=500, blank=True)
     notes = models.TextField(blank=True)
 
+    history = LedgerHistoricalRecords()
+
     class Meta:
         ordering = ["-published_on", "title"]
         constraints = [
@@ -692,6 +709,8 @@ class Citation(models.Model):
         help_text="Leave empty when the passage supports the agreement as a whole.",
     )
     passage = models.TextField(help_text="Copied verbatim from the source, not paraphrased.")
+
+    history = LedgerHistoricalRecords()
 
     class Meta:
         ordering = ["agreement", "line_item", "id"]

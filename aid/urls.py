@@ -14,4 +14,5 @@ urlpatterns = [
     path("donors/", views.DonorListView.as_view(), name="donor_list"),
     path("donors/<slug:slug>/", views.DonorDetailView.as_view(), name="donor_detail"),
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source_detail"),
+    path("changes/", views.ChangesView.as_view(), name="changes"),
 ]

@@ -3,13 +3,15 @@
 Every query here starts from .published(): a draft never reaches a reader.
 """
 
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404
 from django.views.generic import DetailView, TemplateView
 
 from . import charts, exports
+from .corrections import CorrectionsLog
 from .filtersets import AgreementFilterSet, DonorFilterSet, LineItemFilterSet
-from .listing import LedgerListView, requested_currency
+from .listing import DEFAULT_PER_PAGE, LedgerListView, bounded_int, requested_currency
 from .models import Agreement, Citation, Donor, LineItem, Source
 from .passages import highlight
 from .tables import AgreementTable, DonorTable, LineItemTable
@@ -151,5 +153,23 @@ class OverviewView(TemplateView):
             sources=Source.objects.filter(
                 citations__agreement__in=Agreement.objects.published()
             ).distinct(),
+        )
+        return context
+
+
+class ChangesView(TemplateView):
+    """The corrections log: changes to published figures, newest first (aid/corrections.py)."""
+
+    template_name = "aid/changes.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        paginator = Paginator(CorrectionsLog(), DEFAULT_PER_PAGE)
+        number, problem = bounded_int(
+            self.request.GET.get("page"), 1, 1, max(paginator.num_pages, 1)
+        )
+        context.update(
+            page=paginator.page(number),
+            notices=[f"page: {problem}; showing page {number}."] if problem else [],
         )
         return context

@@ -14,6 +14,7 @@ Environment:
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -59,6 +60,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_tables2",
+    "simple_history",
+    "import_export",
+    "axes",
     "aid",
 ]
 
@@ -69,8 +73,18 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who made a change, for the history of ledger records.
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with 429.
+    "axes.middleware.AxesMiddleware",
+]
+
+# django-axes checks every login first and refuses one from a locked-out client.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "ledger.urls"
@@ -145,6 +159,27 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 DJANGO_TABLES2_TEMPLATE = "aid/table.html"
+
+# Login throttling (django-axes): after 5 failed logins for one username from
+# one address, that pair is refused for an hour, even with the right password.
+# Username and address together: an attacker cannot lock an analyst out from
+# elsewhere, and behind a proxy (one address for everyone) it still throttles
+# each username. `manage.py axes_reset` lifts every lockout.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(hours=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+
+# Change history (django-simple-history): an index on (record, date) for "what
+# changed since" and the corrections log.
+SIMPLE_HISTORY_DATE_INDEX = "composite"
+
+# Bulk import (django-import-export): analysts who may add line items may
+# import them; an import is one transaction, rolled back when any row is bad.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
 LOGGING = {
     "version": 1,

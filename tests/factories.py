@@ -10,6 +10,9 @@ import itertools
 from datetime import date
 from decimal import Decimal
 
+from django import forms
+from django.contrib.auth.models import Group, User
+
 from aid.choices import AgreementKind, DonorKind, Precision, Qualifier, Stage, Status
 from aid.models import Agreement, Category, Citation, Donor, LineItem, Source
 
@@ -123,3 +126,43 @@ def make_citation(**fields):
     citation = build_citation(**fields)
     citation.save()
     return citation
+
+
+def make_user(username, groups=(), password=None, **fields):
+    """A staff user in the named groups ("Analysts", "Reviewers"), made by the migrations."""
+    user = User.objects.create_user(username, password=password, is_staff=True, **fields)
+    user.groups.set(Group.objects.filter(name__in=groups))
+    if len(groups) != user.groups.count():
+        raise ValueError(f"Unknown group among {groups}")
+    return user
+
+
+def browser_post(response, **changes):
+    """The POST a browser sends from an admin form as rendered, with some fields changed.
+
+    Every form on the page (the object's, each inline's rows and management
+    form) is sent as shown, the way a second browser tab still shows a page
+    opened earlier.
+    """
+    data = {}
+
+    def add(form):
+        for name, field in form.fields.items():
+            bound = form[name]
+            value = bound.value()
+            if isinstance(field, forms.BooleanField):
+                if value:
+                    data[bound.html_name] = "on"
+            elif isinstance(value, list | tuple):
+                data[bound.html_name] = [str(item) for item in value]
+            elif isinstance(value, date):
+                data[bound.html_name] = value.isoformat()
+            else:
+                data[bound.html_name] = "" if value is None else str(value)
+
+    add(response.context["adminform"].form)
+    for inline in response.context.get("inline_admin_formsets", []):
+        add(inline.formset.management_form)
+        for form in inline.formset.forms:
+            add(form)
+    return data | {"_save": "Save"} | changes

@@ -269,6 +269,8 @@ def agreement_form(donor, line_items=(), citations=(), **fields):
         "currency": "EUR",
         "qualifier": Qualifier.AT_LEAST,
         "notes": "",
+        # The version the page was opened at (aid/locking.py); factory agreements are at 1.
+        "base_version": "1",
         "_save": "Save",
     } | fields
     return data | inline_rows("line_items", line_items) | inline_rows("citations", citations)
