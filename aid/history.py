@@ -1,4 +1,4 @@
-"""Change history of ledger records (django-simple-history), and the public corrections log.
+"""Change history of ledger records (django-simple-history); readers see it in aid/corrections.py.
 
 Every save of a donor, source, agreement, line item or citation keeps a
 historical record: who, when, and the record's editable fields. Derived fields
