@@ -250,6 +250,14 @@ def percentiles(url, n, headers=None):
     return {"p50": statistics.median(samples), "p95": cuts[18], "n": n}
 
 
+def first_page(url, n, pid, slow=5.0):
+    """Like percentiles, but one request is enough when it takes more than `slow` seconds."""
+    reset_peak_rss(pid)
+    first = fetch(url)[1]
+    figure = {"p50": first, "p95": first, "n": 1} if first > slow else percentiles(url, n)
+    return {**figure, "peak_mb": peak_rss_mb(pid)}
+
+
 def export(url, repeats, pid=None):
     """Rows per second of a CSV download (its header not counted), and the worker's peak RSS."""
     runs = []
@@ -403,6 +411,8 @@ def measure(size, load_seconds, superuser):
         log(f"{size:,}: the ledger's /items/ page")
         result["items"] = percentiles(base + items_path, REQUESTS)
         result["items_queries"] = query_profile(items_path)
+        log(f"{size:,}: the ledger's /items/ page, unfiltered")
+        result["items_all"] = first_page(base + "/items/", REQUESTS, pid)
         log(f"{size:,}: the ledger's CSV exports")
         result["export"] = export(base + items_path + "&_export=csv", 3, pid)
         result["export_all"] = export(base + "/items/?_export=csv", 1, pid)
@@ -431,7 +441,8 @@ def measure(size, load_seconds, superuser):
         result["datasette"] = percentiles(page, REQUESTS)
         stream = f"{ds_base}/ledger/line_items.csv?{DATASETTE_QUERY}&_stream=on&_size=max"
         result["datasette_csv"] = export(stream, 3)
-        everything = f"{ds_base}/ledger/line_items.csv?_sort_desc=announced_on&_stream=on&_size=max"
+        # In rowid order: sorted by a column with NULLs, Datasette's keyset paging loses rows.
+        everything = f"{ds_base}/ledger/line_items.csv?_stream=on&_size=max"
         result["datasette_csv_all"] = export(everything, 1)
     return result
 
@@ -483,6 +494,13 @@ ROWS = [
         "SQL queries per /items/ request (their total time)",
         lambda r: f"{r['items_queries']['count']} ({r['items_queries']['ms']:,.0f} ms)",
     ),
+    (
+        "/items/ unfiltered, default sort: p50 / p95 (worker's peak RSS)",
+        lambda r: (
+            f"{p50_p95(r['items_all'])} ({r['items_all']['peak_mb']:,.0f} MB)"
+            + (" — one request" if r["items_all"]["n"] == 1 else "")
+        ),
+    ),
     ("**CSV export, filtered view**", lambda r: rate(r["export"])),
     ("Datasette `_stream=on` CSV, same filter", lambda r: rate(r["datasette_csv"])),
     ("COPY, same columns, filter and order", lambda r: rate(r["copy"])),
@@ -521,6 +539,7 @@ def verdicts(r):
     share = r["export"]["rows_per_s"] / r["copy"]["rows_per_s"]
     share_all = r["export_all"]["rows_per_s"] / r["copy_all"]["rows_per_s"]
     peak = max(r["export"]["peak_mb"], r["export_all"]["peak_mb"])
+    page_peak = r["items_all"]["peak_mb"]
     admin_p95 = max(r["admin_list"]["p95"], r["admin_filtered"]["p95"])
 
     def verdict(ok, missed):
@@ -551,9 +570,14 @@ def verdicts(r):
             verdict(share_all >= 0.5, f"{0.5 / share_all:.1f}× too slow"),
         ),
         (
-            "Serving process peak RSS < 200 MB",
+            "Serving process peak RSS < 200 MB (exports)",
             f"{peak:,.0f} MB",
             verdict(peak < 200, f"{peak - 200:,.0f} MB over"),
+        ),
+        (
+            "(not a target) peak RSS serving unfiltered /items/",
+            f"{page_peak:,.0f} MB",
+            "fine" if page_peak < 200 else f"**{page_peak / 1024:,.1f} GB**",
         ),
         (
             "Admin change list < 500 ms (p95, unfiltered and filtered)",

@@ -674,9 +674,8 @@ class Command(BaseCommand):
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             # Fresh statistics and visibility map, as autovacuum would leave them later.
             # (Not inside a caller's transaction, such as a test's: VACUUM cannot run there.)
-            tables = ", ".join(
-                connection.ops.quote_name(t.model._meta.db_table) for t in synthesizer.tables
-            )
+            models_ = [Category, *(t.model for t in synthesizer.tables)]
+            tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models_)
             with connection.cursor() as cursor:
                 cursor.execute(f"VACUUM (ANALYZE) {tables}")
         summary = ", ".join(f"{n:,} {name}" for name, n in written.items())
