@@ -169,12 +169,12 @@ def wait_until_up(base, process, seconds=60):
     raise SystemExit(f"{base} did not answer within {seconds} s")
 
 
-@contextmanager
 def limit_memory():
     limit = WORKER_MEMORY_MB * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+@contextmanager
 def serving(args, log_name, preexec_fn=None):
     WORK.mkdir(exist_ok=True)
     port = free_port()
