@@ -247,7 +247,7 @@ class AgreementAdmin(SimpleHistoryAdmin):
         (
             "Headline amount",
             {
-                "fields": [("amount", "currency", "qualifier")],
+                "fields": [("amount", "currency", "qualifier"), "stage"],
                 "description": (
                     "The total the source gives for the whole agreement, if it gives one."
                 ),

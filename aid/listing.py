@@ -102,10 +102,12 @@ class LedgerListView(TemplateView):
             request.GET.get("per_page"), DEFAULT_PER_PAGE, 1, MAX_PER_PAGE
         )
         paginator = Paginator(table.rows, per_page)
+        # Set before counting: django-tables2 then counts with COUNT(*) instead of
+        # len(), which would load every filtered row (bench/README.md).
+        table.paginator = paginator
         page_number, page_problem = bounded_int(
             request.GET.get("page"), 1, 1, max(paginator.num_pages, 1)
         )
-        table.paginator = paginator
         table.page = paginator.page(page_number)
 
         currency, currency_problem = requested_currency(request)

@@ -271,6 +271,7 @@ def agreement_form(donor, line_items=(), citations=(), **fields):
         "notes": "",
         # The version the page was opened at (aid/locking.py); factory agreements are at 1.
         "base_version": "1",
+        "stage": "committed",
         "_save": "Save",
     } | fields
     return data | inline_rows("line_items", line_items) | inline_rows("citations", citations)
