@@ -53,7 +53,7 @@ def ecb_rate(currency, on):
     for back in range(LOOKBACK_DAYS + 1):
         day = on - timedelta(days=back)
         try:
-            rate = quotes._get_rate(currency, day)
+            rate = quotes.convert(1, "EUR", currency, date=day)
         except RateNotFoundError:
             continue
         if rate is not None:
