@@ -6,20 +6,29 @@ whitelisted sort, forgiving paging, facet counts, a sentence saying what is
 shown, totals, and the CSV/JSON export of exactly the filtered, sorted set.
 """
 
+import logging
 from dataclasses import dataclass, field
 
 from django.core.paginator import Paginator
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
+from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseBadRequest
 from django.utils.text import capfirst
 from django.views.generic import TemplateView
 
 from .exports import export_response
+from .filtersets import SlugFilter
 from .totals import CURRENCIES
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
 EXPORT_FORMATS = ("csv", "json")
+# Datasette's rule: a facet that takes longer than this shows no counts rather than
+# holding up the page (PostgreSQL only; elsewhere facets are always counted).
+FACET_TIME_LIMIT_MS = 200
 
 
 @dataclass
@@ -36,6 +45,61 @@ class Facet:
     label: str
     options: list = field(default_factory=list)
     errors: list = field(default_factory=list)
+    timed_out: bool = False
+
+
+@dataclass
+class Summary:
+    """What a list view says about its whole filtered set, however it was counted."""
+
+    count: int
+    totals: object = ()
+    # Records per value of a facet, when the view counted them along the way.
+    facet_counts: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+def crosses_many(model, path):
+    """Whether a lookup path goes through a to-many relation (so rows can repeat)."""
+    for part in path.split(LOOKUP_SEP):
+        try:
+            relation = model._meta.get_field(part)
+        except Exception:
+            return False
+        if relation.many_to_many or relation.one_to_many:
+            return True
+        if not relation.is_relation:
+            return False
+        model = relation.related_model
+    return False
+
+
+def within_time_limit(milliseconds, run, *args):
+    """run(*args), or None when PostgreSQL cancels its queries after `milliseconds`.
+
+    The limit is local to a transaction (or a savepoint, when cancelled), so it never
+    outlives the queries it was set for.
+    """
+    if connection.vendor != "postgresql":
+        return run(*args)
+    # Outside a transaction the commit ends the limit; inside one, it is lifted by hand.
+    nested = connection.in_atomic_block
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, true)", [str(milliseconds)]
+                )
+            result = run(*args)
+            if nested:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL statement_timeout TO DEFAULT")
+            return result
+    except DatabaseError as error:
+        if getattr(error.__cause__, "sqlstate", None) != "57014":  # query_canceled
+            raise
+        logger.info("Facet query stopped after %s ms", milliseconds)
+        return None
 
 
 def requested_currency(request):
@@ -77,6 +141,10 @@ class LedgerListView(TemplateView):
     def get_queryset(self):
         return self.queryset.all()
 
+    def get_facet_queryset(self):
+        """What facets count: the queryset without annotations that join (and repeat) rows."""
+        return self.get_queryset()
+
     def get(self, request, *args, **kwargs):
         filterset = self.filterset_class(request.GET, queryset=self.get_queryset())
         queryset = filterset.qs
@@ -101,16 +169,18 @@ class LedgerListView(TemplateView):
         per_page, per_page_problem = bounded_int(
             request.GET.get("per_page"), DEFAULT_PER_PAGE, 1, MAX_PER_PAGE
         )
+        currency, currency_problem = requested_currency(request)
+        summary = self.summarise(queryset, currency)
         paginator = Paginator(table.rows, per_page)
-        # Set before counting: django-tables2 then counts with COUNT(*) instead of
-        # len(), which would load every filtered row (bench/README.md).
+        # Counted already: the paginator must not count again, nor let django-tables2
+        # count with len(), which would load every filtered row (bench/README.md).
+        paginator.count = summary.count
         table.paginator = paginator
         page_number, page_problem = bounded_int(
             request.GET.get("page"), 1, 1, max(paginator.num_pages, 1)
         )
         table.page = paginator.page(page_number)
 
-        currency, currency_problem = requested_currency(request)
         notices = [currency_problem] if currency_problem else []
         if per_page_problem:
             notices.append(f"per_page: {per_page_problem}; showing {per_page} per page.")
@@ -120,11 +190,12 @@ class LedgerListView(TemplateView):
         context = self.get_context_data(
             filterset=filterset,
             table=table,
-            count=paginator.count,
-            facets=self.facets(filterset),
-            sentence=self.sentence(filterset, paginator.count),
+            count=summary.count,
+            facets=self.facets(filterset, summary),
+            sentence=self.sentence(filterset, summary.count),
             currency=currency,
-            totals=self.totals(queryset, currency),
+            totals=summary.totals,
+            **summary.extra,
             notices=notices,
             export_links=self.export_links(request),
             title=self.title,
@@ -176,45 +247,62 @@ class LedgerListView(TemplateView):
 
     # Facets ------------------------------------------------------------------
 
-    def facets(self, filterset):
+    def facets(self, filterset, summary):
         """For each facet filter, how many records each value would give.
 
         Counted with every other active filter applied but not the facet's own, so
         a reader sees what ticking one more value adds (values of one filter combine with OR).
+        A facet the summary counted already (its filter unused) costs no query; the others
+        get FACET_TIME_LIMIT_MS each and show no counts when they run out.
         """
         facets = []
         for name in filterset.facet_names:
             filter_ = filterset.filters.get(name)
             if filter_ is None:
                 continue
-            data = self.request.GET.copy()
-            data.pop(name, None)
-            others = self.filterset_class(data, queryset=self.get_queryset()).qs
-            path = filter_.field_name
-            counts = dict(
-                others.order_by()
-                .values_list(path)
-                .annotate(n=Count("pk", distinct=True))
-                .values_list(path, "n")
-            )
+            choices = self.facet_choices(filter_, self.request)
+            if name in summary.facet_counts and not self.request.GET.getlist(name):
+                counts = summary.facet_counts[name]
+            else:
+                counts = within_time_limit(
+                    FACET_TIME_LIMIT_MS, self.facet_counts, filterset, name, choices
+                )
             selected = set(self.request.GET.getlist(name))
             facet = Facet(
                 name=name,
                 label=str(filter_.label),
                 errors=list(filterset.errors.get(name, [])),
+                timed_out=counts is None,
             )
-            for value, label in self.facet_choices(filter_, self.request):
-                facet.options.append(
-                    FacetOption(value, label, counts.get(value, 0), value in selected)
-                )
+            for value, label, _ in choices:
+                count = None if counts is None else counts.get(value, 0)
+                facet.options.append(FacetOption(value, label, count, value in selected))
             facets.append(facet)
         return facets
 
+    def facet_counts(self, filterset, name, choices):
+        """{value in the URL: records}, grouped by the foreign key itself where there is one."""
+        filter_ = filterset.filters[name]
+        others = filterset.qs_without(name, self.get_facet_queryset()).order_by()
+        path = filter_.field_name
+        by_id = isinstance(filter_, SlugFilter) and not filter_.method
+        if by_id:
+            path = path.removesuffix("__slug")  # no join to the donor or category table
+        # A path through a to-many relation (agreements by their items' category) can
+        # meet one record more than once; count each once there, and plainly elsewhere.
+        counter = Count("pk", distinct=crosses_many(others.model, path))
+        rows = others.values_list(path).annotate(n=counter).values_list(path, "n")
+        if by_id:
+            slugs = {pk: value for value, _, pk in choices}
+            return {slugs.get(pk): n for pk, n in rows}
+        return dict(rows)
+
     @staticmethod
     def facet_choices(filter_, request):
+        """(value in the URL, label, primary key or None) for each option."""
         if filter_.extra.get("to_field_name"):
-            return [(obj.slug, str(obj)) for obj in filter_.get_queryset(request)]
-        return list(filter_.extra["choices"])
+            return [(obj.slug, str(obj), obj.pk) for obj in filter_.get_queryset(request)]
+        return [(value, label, None) for value, label in filter_.extra["choices"]]
 
     # What is shown -----------------------------------------------------------
 
@@ -251,6 +339,10 @@ class LedgerListView(TemplateView):
         """Selected values by name: model instances print their name, choices their label."""
         labels = dict(filter_.extra.get("choices", ()))
         return " or ".join(str(labels.get(value, value)) for value in values)
+
+    def summarise(self, queryset, currency):
+        """The filtered set's count and totals; views that can, count more in one query."""
+        return Summary(count=queryset.count(), totals=self.totals(queryset, currency))
 
     def totals(self, queryset, currency):
         return []

@@ -396,7 +396,20 @@ class Agreement(Money, Period):
     class Meta:
         ordering = ["-announced_on", "title", "id"]
         permissions = [("publish_agreement", "Can publish and unpublish agreements")]
-        indexes = [models.Index(fields=["announced_on"], name="aid_agreement_announced_idx")]
+        # Each checked with EXPLAIN at a million line items (bench/README.md, "Indexes").
+        indexes = [
+            models.Index(fields=["announced_on"], name="aid_agreement_announced_idx"),
+            # Published agreements of a donor in a date range: /agreements/, donor pages.
+            models.Index(
+                fields=["donor", "announced_on"],
+                condition=Q(status=Status.PUBLISHED),
+                name="aid_agr_pub_donor_date_idx",
+            ),
+            # Sorted by date or value with empty ones last: PostgreSQL only, made by
+            # migration 0008 (SQLite refuses NULLS LAST in an index, and needs not say it).
+            # Meta.ordering, which the admin's line-item list follows through its agreement.
+            models.Index(fields=["-announced_on", "title", "id"], name="aid_agr_ordering_idx"),
+        ]
         constraints = [
             *Money.Meta.constraints,
             *Period.Meta.constraints,
@@ -497,10 +510,16 @@ class Agreement(Money, Period):
         )
 
 
+# A line item enters totals when it is priced, not a part of another figure, and not
+# inside an agreement whose headline amount already counts the whole.
+COUNTED = Q(amount__isnull=False, part_of__isnull=True, covered_by_headline=False)
+PUBLISHED = Q(published=True)
+
+
 class LineItemQuerySet(models.QuerySet):
     def published(self):
         """What readers may see: the line items of published agreements."""
-        return self.filter(agreement__status=Status.PUBLISHED)
+        return self.filter(published=True)
 
     def with_related(self):
         return self.select_related("agreement__donor", "category")
@@ -512,9 +531,7 @@ class LineItemQuerySet(models.QuerySet):
         figure (part_of); an item of an agreement whose headline amount already
         counts the whole.
         """
-        return self.filter(
-            amount__isnull=False, part_of__isnull=True, agreement__amount__isnull=True
-        )
+        return self.filter(COUNTED)
 
 
 class LineItem(Money, Period):
@@ -552,11 +569,57 @@ class LineItem(Money, Period):
     )
     notes = models.TextField(blank=True)
 
+    # Copied from the agreement, so that the public tables filter, sort and count line
+    # items from one table and its indexes, without joining agreements for every row.
+    # The database keeps them in step (aid/triggers.py: on every insert or update of a
+    # line item, and when an agreement's donor, date, status or headline changes);
+    # save() sets them on the instance too. Never edited.
+    donor = models.ForeignKey(
+        Donor, on_delete=models.PROTECT, null=True, editable=False, related_name="+"
+    )
+    announced_on = models.DateField(null=True, editable=False)
+    published = models.BooleanField(default=False, editable=False)
+    covered_by_headline = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="The agreement's headline amount already counts this item.",
+    )
+    COPIED_FIELDS = ["donor", "announced_on", "published", "covered_by_headline"]
+
     objects = LineItemQuerySet.as_manager()
-    history = LedgerHistoricalRecords(excluded_fields=list(Money.MONEY_FIELDS))
+    history = LedgerHistoricalRecords(excluded_fields=[*Money.MONEY_FIELDS, *COPIED_FIELDS])
 
     class Meta:
         ordering = ["agreement", "id"]
+        # Each checked with EXPLAIN at a million line items (bench/README.md, "Indexes").
+        # The partial ones hold published items only: what the public tables read.
+        # /items/ sorted by date (its default) or by EUR value, empty ones last: indexes
+        # on PostgreSQL only, made by migration 0008 (SQLite refuses NULLS LAST in an index).
+        indexes = [
+            # Filters by donor, category and dates, and the facet counts of each
+            # combination, read from the index (INCLUDE is PostgreSQL's; elsewhere ignored).
+            models.Index(
+                fields=["donor", "category", "announced_on"],
+                condition=PUBLISHED,
+                name="aid_li_pub_donor_cat_date_idx",
+            ),
+            models.Index(
+                fields=["category", "announced_on"],
+                include=["donor"],
+                condition=PUBLISHED,
+                name="aid_li_pub_cat_date_idx",
+            ),
+            models.Index(
+                fields=["donor", "announced_on"],
+                include=["category"],
+                condition=PUBLISHED,
+                name="aid_li_pub_donor_date_idx",
+            ),
+            # The admin's change list, filtered by category and stage.
+            models.Index(
+                fields=["category", "stage", "agreement"], name="aid_li_category_stage_idx"
+            ),
+        ]
         constraints = [
             *Money.Meta.constraints,
             *Period.Meta.constraints,
@@ -582,6 +645,7 @@ class LineItem(Money, Period):
 
     def save(self, *args, **kwargs):
         self.convert()
+        self.copy_from_agreement()
         super().save(*args, **kwargs)
         self.agreement.recount()
 
@@ -594,9 +658,13 @@ class LineItem(Money, Period):
         agreement.recount()
         return result
 
-    @property
-    def donor(self):
-        return self.agreement.donor
+    def copy_from_agreement(self):
+        """Set the fields copied from the agreement (the database sets them too)."""
+        agreement = self.agreement
+        self.donor_id = agreement.donor_id
+        self.announced_on = agreement.announced_on
+        self.published = agreement.status == Status.PUBLISHED
+        self.covered_by_headline = agreement.amount is not None
 
     def value_date(self):
         return self.agreement.value_date()

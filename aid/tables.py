@@ -9,9 +9,22 @@ from .models import Agreement, Donor, LineItem
 from .money import format_value
 
 
-def nulls_last(field, is_descending):
-    expression = F(field)
-    return expression.desc(nulls_last=True) if is_descending else expression.asc(nulls_last=True)
+class NullsLastColumn(tables.Column):
+    """Sorted in SQL by its accessor with empty values last either way, then by id.
+
+    The id breaks ties so that paging is stable; the indexes that serve these sorts
+    end in id too (aid/models.py).
+    """
+
+    def order(self, queryset, is_descending):
+        expression = F(str(self.accessor).replace(".", "__"))
+        expression = (
+            expression.desc(nulls_last=True) if is_descending else expression.asc(nulls_last=True)
+        )
+        return queryset.order_by(expression, "pk"), True
+
+
+NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
 
 
 class LedgerTable(tables.Table):
@@ -23,26 +36,26 @@ class LedgerTable(tables.Table):
         template_name = "aid/table.html"
 
 
-class AmountColumn(tables.Column):
+class AmountColumn(NullsLastColumn):
     """An amount with its currency and qualifier; sorted by the number, empty ones last."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("verbose_name", "Amount")
-        kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
+        kwargs.setdefault("attrs", NUM)
         super().__init__(accessor="amount", **kwargs)
 
     def render(self, record):
         return record.money_display
 
 
-class ValueColumn(tables.Column):
+class ValueColumn(NullsLastColumn):
     """A normalised value (EUR or USD) with the source's qualifier; sorted in SQL, empties last."""
 
     def __init__(self, accessor, currency, qualifier="qualifier", **kwargs):
         self.currency = currency
         self.qualifier_field = qualifier
         kwargs.setdefault("verbose_name", f"Value ({currency})")
-        kwargs.setdefault("attrs", {"td": {"class": "num"}, "th": {"class": "num"}})
+        kwargs.setdefault("attrs", NUM)
         super().__init__(accessor=accessor, **kwargs)
 
     def render(self, record, value):
@@ -60,12 +73,11 @@ class LineItemTable(LedgerTable):
     amount = AmountColumn()
     eur = ValueColumn("value_eur", "EUR")
     usd = ValueColumn("value_usd", "USD")
-    quantity = tables.Column(attrs={"td": {"class": "num"}, "th": {"class": "num"}})
+    quantity = NullsLastColumn(attrs=NUM)
     period = tables.Column(accessor="period_text", verbose_name="Period", orderable=False)
     stage = tables.Column()
-    announced = tables.Column(
-        accessor="agreement__announced_on", verbose_name="Announced", empty_values=()
-    )
+    # The line item's copy of its agreement's date (aid/models.py): sorted without a join.
+    announced = NullsLastColumn(accessor="announced_on", verbose_name="Announced", empty_values=())
     agreement = tables.Column(
         linkify=lambda record: record.agreement.get_absolute_url(),
         order_by=("agreement__title",),
@@ -98,27 +110,12 @@ class LineItemTable(LedgerTable):
     def render_announced(self, record):
         return record.agreement.announced_display
 
-    def order_announced(self, queryset, is_descending):
-        return queryset.order_by(nulls_last("agreement__announced_on", is_descending), "pk"), True
-
-    def order_amount(self, queryset, is_descending):
-        return queryset.order_by(nulls_last("amount", is_descending), "pk"), True
-
-    def order_quantity(self, queryset, is_descending):
-        return queryset.order_by(nulls_last("quantity", is_descending), "pk"), True
-
-    def order_eur(self, queryset, is_descending):
-        return queryset.order_by(nulls_last("value_eur", is_descending), "pk"), True
-
-    def order_usd(self, queryset, is_descending):
-        return queryset.order_by(nulls_last("value_usd", is_descending), "pk"), True
-
 
 class AgreementTable(LedgerTable):
     title = tables.Column(linkify=True)
     donor = tables.Column(linkify=True, order_by=("donor__name",))
     kind = tables.Column()
-    announced = tables.Column(accessor="announced_on", verbose_name="Announced", empty_values=())
+    announced = NullsLastColumn(accessor="announced_on", verbose_name="Announced", empty_values=())
     amount = AmountColumn(verbose_name="Headline amount")
     eur = ValueColumn(
         "counted_eur", "EUR", qualifier="counted_qualifier", verbose_name="Value (EUR)"
@@ -126,9 +123,7 @@ class AgreementTable(LedgerTable):
     usd = ValueColumn(
         "counted_usd", "USD", qualifier="counted_qualifier", verbose_name="Value (USD)"
     )
-    item_count = tables.Column(
-        verbose_name="Line items", attrs={"td": {"class": "num"}, "th": {"class": "num"}}
-    )
+    item_count = tables.Column(verbose_name="Line items", attrs=NUM)
 
     class Meta(LedgerTable.Meta):
         model = Agreement
@@ -143,29 +138,13 @@ class AgreementTable(LedgerTable):
         url = reverse("aid:lineitem_list") + f"?agreement={record.pk}"
         return format_html('<a href="{}">{}</a>', url, value)
 
-    def order_announced(self, queryset, is_descending):
-        return queryset.order_by(nulls_last("announced_on", is_descending), "pk"), True
-
-    def order_amount(self, queryset, is_descending):
-        return queryset.order_by(nulls_last("amount", is_descending), "pk"), True
-
-    def order_eur(self, queryset, is_descending):
-        return queryset.order_by(nulls_last("counted_eur", is_descending), "pk"), True
-
-    def order_usd(self, queryset, is_descending):
-        return queryset.order_by(nulls_last("counted_usd", is_descending), "pk"), True
-
 
 class DonorTable(LedgerTable):
     name = tables.Column(linkify=True)
     kind = tables.Column()
     iso_code = tables.Column(verbose_name="ISO code")
-    agreement_count = tables.Column(
-        verbose_name="Agreements", attrs={"td": {"class": "num"}, "th": {"class": "num"}}
-    )
-    item_count = tables.Column(
-        verbose_name="Line items", attrs={"td": {"class": "num"}, "th": {"class": "num"}}
-    )
+    agreement_count = tables.Column(verbose_name="Agreements", attrs=NUM)
+    item_count = tables.Column(verbose_name="Line items", attrs=NUM)
 
     class Meta(LedgerTable.Meta):
         model = Donor

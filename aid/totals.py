@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 
 from .choices import Stage
-from .models import LineItem
+from .models import COUNTED, LineItem
 from .money import format_value, total_qualifier
 
 CURRENCIES = {"EUR": "value_eur", "USD": "value_usd"}
@@ -127,10 +127,47 @@ def grouped_totals(groups, currency="EUR"):
     return {key: next(iter(t)) for key, t in totals.items()}
 
 
-def uncounted_items(line_items):
-    """Why some line items add nothing to totals, as counts."""
-    return line_items.order_by().aggregate(
-        in_packages=Count("pk", filter=Q(agreement__amount__isnull=False)),
-        parts=Count("pk", filter=Q(part_of__isnull=False, agreement__amount__isnull=True)),
-        unpriced=Count("pk", filter=Q(amount__isnull=True, agreement__amount__isnull=True)),
+# Why a line item adds nothing to totals (LineItemQuerySet.counted), as filters.
+UNCOUNTED = {
+    "in_packages": Q(covered_by_headline=True),
+    "parts": Q(part_of__isnull=False, covered_by_headline=False),
+    "unpriced": Q(amount__isnull=True, covered_by_headline=False),
+}
+
+
+@dataclass
+class ItemSummary:
+    count: int
+    totals: Totals
+    by_stage: dict
+    uncounted: dict
+
+
+def item_summary(line_items, currency="EUR"):
+    """How many line items, how many at each stage, their totals and why some are not counted.
+
+    One query, grouped by stage and qualifier: each of these would otherwise scan the
+    filtered set again (bench/README.md).
+    """
+    value = CURRENCIES[currency]
+    converted = Q(**{f"{value}__isnull": False})
+    rows = (
+        line_items.order_by()
+        .values_list("stage", "qualifier")
+        .annotate(
+            value=Sum(value, filter=COUNTED),
+            counted=Count("pk", filter=COUNTED & converted),
+            unconverted=Count("pk", filter=COUNTED & ~converted),
+            n=Count("pk"),
+            **{reason: Count("pk", filter=q) for reason, q in UNCOUNTED.items()},
+        )
     )
+    totals = Totals(currency)
+    by_stage = {}
+    uncounted = dict.fromkeys(UNCOUNTED, 0)
+    for stage, qualifier, amount, counted, unconverted, n, *reasons in rows:
+        totals.add_rows([(stage, qualifier, amount, counted, unconverted)])
+        by_stage[stage] = by_stage.get(stage, 0) + n
+        for reason, count in zip(UNCOUNTED, reasons, strict=True):
+            uncounted[reason] += count
+    return ItemSummary(sum(by_stage.values()), totals, by_stage, uncounted)

@@ -11,11 +11,11 @@ from django.views.generic import DetailView, TemplateView
 from . import charts, exports
 from .corrections import CorrectionsLog
 from .filtersets import AgreementFilterSet, DonorFilterSet, LineItemFilterSet
-from .listing import DEFAULT_PER_PAGE, LedgerListView, bounded_int, requested_currency
+from .listing import DEFAULT_PER_PAGE, LedgerListView, Summary, bounded_int, requested_currency
 from .models import Agreement, Citation, Donor, LineItem, Source
 from .passages import highlight
 from .tables import AgreementTable, DonorTable, LineItemTable
-from .totals import figure_totals, item_totals, uncounted_items
+from .totals import figure_totals, item_summary
 
 
 class LineItemListView(LedgerListView):
@@ -28,13 +28,14 @@ class LineItemListView(LedgerListView):
     title = "Line items"
     intro = "One row for each thing an agreement promises: money, equipment, training."
 
-    def totals(self, queryset, currency):
-        return item_totals(queryset, currency)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["uncounted"] = uncounted_items(context["filterset"].qs)
-        return context
+    def summarise(self, queryset, currency):
+        summary = item_summary(queryset, currency)
+        return Summary(
+            count=summary.count,
+            totals=summary.totals,
+            facet_counts={"stage": summary.by_stage},
+            extra={"uncounted": summary.uncounted},
+        )
 
 
 class AgreementListView(LedgerListView):
@@ -63,6 +64,9 @@ class DonorListView(LedgerListView):
     noun = ("donor", "donors")
     title = "Donors"
     intro = "Countries and institutions that have pledged military aid."
+
+    def get_facet_queryset(self):
+        return Donor.objects.public()
 
 
 class AgreementDetailView(DetailView):

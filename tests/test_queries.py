@@ -9,14 +9,14 @@ from .factories import make_agreement, make_citation, make_donor, make_line_item
 pytestmark = pytest.mark.django_db
 
 # Ceilings per page; a new query on a page should be a decision, not an accident.
-# Filtered lists cost more: each facet is counted with the other filters applied,
-# and each slug filter is validated against its table.
+# Filtered lists cost more: each slug filter is validated against its table once, and
+# the facets counted apart from the page's summary query have other filters applied.
 BUDGETS = {
-    "/items/?per_page=100": 12,
-    "/items/?donor=belgium&category=aircraft&sort=-amount": 18,
-    "/agreements/?per_page=100": 12,
-    "/agreements/?category=ammunition&stage=committed": 18,
-    "/donors/": 8,
+    "/items/?per_page=100": 7,
+    "/items/?donor=belgium&category=aircraft&sort=-amount": 9,
+    "/agreements/?per_page=100": 10,
+    "/agreements/?category=ammunition&stage=committed": 11,
+    "/donors/": 3,
     "/": 20,
     "/agreements/4/": 8,
     "/donors/united-states/": 18,
@@ -24,11 +24,24 @@ BUDGETS = {
 }
 
 
+# On PostgreSQL each facet query runs in a savepoint with a time limit (aid/listing.py):
+# SAVEPOINT, set_config, RESET inside a test's transaction, RELEASE. Counted apart.
+TIME_LIMIT_STATEMENTS = 4
+
+
+def is_time_limit_bookkeeping(sql):
+    return "SAVEPOINT" in sql or "statement_timeout" in sql
+
+
 def queries(client, url):
     with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200
-    return len(captured)
+    statements = [query["sql"] for query in captured.captured_queries]
+    bookkeeping = [sql for sql in statements if is_time_limit_bookkeeping(sql)]
+    facets = len(response.context["facets"]) if response.context.get("facets") else 0
+    assert len(bookkeeping) <= TIME_LIMIT_STATEMENTS * facets
+    return len(statements) - len(bookkeeping)
 
 
 def grow(n_agreements=15, items_each=6):

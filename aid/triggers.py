@@ -1,0 +1,167 @@
+"""Database triggers that keep a line item's copy of its agreement's fields in step.
+
+LineItem.donor, .announced_on, .published and .covered_by_headline repeat the
+agreement's donor, announcement date, status and "has a headline amount" so that the
+public tables can filter and count line items from one table (bench/README.md). A copy
+that lagged would show a draft's items to readers, so the database keeps it, whatever
+writes the rows (the admin, an import, a fixture, a queryset update(), plain SQL):
+
+- whenever a line item is inserted or updated, its copy is read from its agreement;
+- whenever an agreement's donor, date, status or amount changes, its items are updated.
+
+PostgreSQL gets them in migration 0008. SQLite gets them from the post_migrate signal
+(aid/apps.py), and loses them in pre_migrate: Django alters a SQLite table by building
+a new one and renaming it, which drops the triggers on the old table and breaks those
+that name it. After putting them back, any row that drifted meanwhile is mended.
+"""
+
+from django.db import connection
+
+POSTGRESQL = [
+    """
+    CREATE OR REPLACE FUNCTION aid_lineitem_copy_agreement() RETURNS trigger AS $$
+    BEGIN
+        SELECT a.donor_id, a.announced_on, a.status = 'published', a.amount IS NOT NULL
+          INTO NEW.donor_id, NEW.announced_on, NEW.published, NEW.covered_by_headline
+          FROM aid_agreement a WHERE a.id = NEW.agreement_id;
+        RETURN NEW;
+    END $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE OR REPLACE TRIGGER aid_lineitem_copy_agreement
+    BEFORE INSERT OR UPDATE ON aid_lineitem
+    FOR EACH ROW EXECUTE FUNCTION aid_lineitem_copy_agreement()
+    """,
+    """
+    CREATE OR REPLACE FUNCTION aid_agreement_copy_to_items() RETURNS trigger AS $$
+    BEGIN
+        -- The line items' own trigger reads the new values from this row.
+        UPDATE aid_lineitem SET agreement_id = agreement_id WHERE agreement_id = NEW.id;
+        RETURN NULL;
+    END $$ LANGUAGE plpgsql
+    """,
+    """
+    CREATE OR REPLACE TRIGGER aid_agreement_copy_to_items
+    AFTER UPDATE OF donor_id, announced_on, status, amount ON aid_agreement
+    FOR EACH ROW
+    WHEN (OLD.donor_id IS DISTINCT FROM NEW.donor_id
+          OR OLD.announced_on IS DISTINCT FROM NEW.announced_on
+          OR OLD.status IS DISTINCT FROM NEW.status
+          OR (OLD.amount IS NULL) != (NEW.amount IS NULL))
+    EXECUTE FUNCTION aid_agreement_copy_to_items()
+    """,
+]
+POSTGRESQL_DROP = [
+    "DROP TRIGGER IF EXISTS aid_agreement_copy_to_items ON aid_agreement",
+    "DROP FUNCTION IF EXISTS aid_agreement_copy_to_items()",
+    "DROP TRIGGER IF EXISTS aid_lineitem_copy_agreement ON aid_lineitem",
+    "DROP FUNCTION IF EXISTS aid_lineitem_copy_agreement()",
+]
+
+# SQLite has no BEFORE trigger that can change NEW, so its triggers update the row after.
+# Its recursive_triggers setting is off, so that update does not fire them again.
+_SQLITE_COPY = """
+    UPDATE aid_lineitem SET
+        donor_id = (SELECT donor_id FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
+        announced_on = (
+            SELECT announced_on FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
+        published = (
+            SELECT status = 'published' FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
+        covered_by_headline = (
+            SELECT amount IS NOT NULL FROM aid_agreement WHERE id = aid_lineitem.agreement_id)
+"""
+SQLITE = [
+    f"""
+    CREATE TRIGGER IF NOT EXISTS aid_lineitem_copy_agreement_insert
+    AFTER INSERT ON aid_lineitem
+    BEGIN {_SQLITE_COPY} WHERE id = NEW.id; END
+    """,
+    f"""
+    CREATE TRIGGER IF NOT EXISTS aid_lineitem_copy_agreement_update
+    AFTER UPDATE ON aid_lineitem
+    BEGIN {_SQLITE_COPY} WHERE id = NEW.id; END
+    """,
+    f"""
+    CREATE TRIGGER IF NOT EXISTS aid_agreement_copy_to_items
+    AFTER UPDATE OF donor_id, announced_on, status, amount ON aid_agreement
+    BEGIN {_SQLITE_COPY} WHERE agreement_id = NEW.id; END
+    """,
+]
+SQLITE_DROP = [
+    "DROP TRIGGER IF EXISTS aid_lineitem_copy_agreement_insert",
+    "DROP TRIGGER IF EXISTS aid_lineitem_copy_agreement_update",
+    "DROP TRIGGER IF EXISTS aid_agreement_copy_to_items",
+]
+# Mends every line item whose copy differs from its agreement (both databases).
+RESYNC = """
+    UPDATE aid_lineitem SET
+        donor_id = (SELECT donor_id FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
+        announced_on = (
+            SELECT announced_on FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
+        published = (
+            SELECT status = 'published' FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
+        covered_by_headline = (
+            SELECT amount IS NOT NULL FROM aid_agreement WHERE id = aid_lineitem.agreement_id)
+    WHERE EXISTS (
+        SELECT 1 FROM aid_agreement a WHERE a.id = aid_lineitem.agreement_id AND (
+            a.donor_id IS DISTINCT FROM aid_lineitem.donor_id
+            OR a.announced_on IS DISTINCT FROM aid_lineitem.announced_on
+            OR (a.status = 'published') != aid_lineitem.published
+            OR (a.amount IS NOT NULL) != aid_lineitem.covered_by_headline))
+"""
+
+
+def _tables_exist(using):
+    from django.db import connections
+
+    tables = connections[using].introspection.table_names()
+    return {"aid_lineitem", "aid_agreement"} <= set(tables)
+
+
+def _columns_exist(using):
+    from django.db import connections
+
+    conn = connections[using]
+    with conn.cursor() as cursor:
+        columns = conn.introspection.get_table_description(cursor, "aid_lineitem")
+    return "covered_by_headline" in {column.name for column in columns}
+
+
+def drop_sqlite_triggers(using="default", **kwargs):
+    """pre_migrate: a SQLite table rebuild must not meet the triggers."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "sqlite":
+        return
+    with conn.cursor() as cursor:
+        for sql in SQLITE_DROP:
+            cursor.execute(sql)
+
+
+def install_sqlite_triggers(using="default", **kwargs):
+    """post_migrate: put SQLite's triggers back and mend what drifted without them."""
+    from django.db import connections
+
+    conn = connections[using]
+    if conn.vendor != "sqlite" or not _tables_exist(using) or not _columns_exist(using):
+        return
+    with conn.cursor() as cursor:
+        for sql in SQLITE:
+            cursor.execute(sql)
+        cursor.execute(RESYNC)
+
+
+def drifted_line_items():
+    """How many line items disagree with their agreement: 0 unless the triggers are missing."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT COUNT(*) FROM aid_lineitem i JOIN aid_agreement a ON a.id = i.agreement_id
+            WHERE a.donor_id IS DISTINCT FROM i.donor_id
+               OR a.announced_on IS DISTINCT FROM i.announced_on
+               OR (a.status = 'published') != i.published
+               OR (a.amount IS NOT NULL) != i.covered_by_headline
+            """
+        )
+        return cursor.fetchone()[0]

@@ -1,0 +1,129 @@
+"""Facets and the page summary stay correct when they are counted the cheap way.
+
+/items/ counts its rows, stage facet, totals and "not counted" notes in one grouped
+query, and its other facets by foreign key with a time limit (aid/listing.py). These
+tests hold the cheap answers to the plain ones.
+"""
+
+import csv
+import io
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.db.models.expressions import RawSQL
+
+from aid.choices import Stage
+from aid.listing import LedgerListView, within_time_limit
+from aid.models import LineItem
+from aid.totals import item_summary, item_totals
+from aid.views import LineItemListView
+
+pytestmark = pytest.mark.django_db
+
+FILTERS = [
+    {},
+    {"donor": "belgium"},
+    {"category": "aircraft"},
+    {"stage": Stage.COMMITTED},
+    {"donor": ["united-states", "spain"], "date_after": "2024-01-01"},
+]
+
+
+@pytest.mark.parametrize("currency", ["EUR", "USD"])
+def test_the_one_query_summary_equals_the_plain_counts(seeded, currency):
+    for queryset in (
+        LineItem.objects.published(),
+        LineItem.objects.published().filter(category__slug="air-defence"),
+        LineItem.objects.published().filter(donor__slug="belgium"),
+    ):
+        summary = item_summary(queryset, currency)
+        assert summary.count == queryset.count() > 0
+        assert summary.by_stage == dict(Counter(queryset.values_list("stage", flat=True)))
+        plain = item_totals(queryset, currency)
+        assert [
+            (t.stage, t.amount, t.qualifier, t.count, t.unconverted) for t in summary.totals
+        ] == [(t.stage, t.amount, t.qualifier, t.count, t.unconverted) for t in plain]
+        assert summary.uncounted == {
+            "in_packages": queryset.filter(agreement__amount__isnull=False).count(),
+            "parts": queryset.filter(part_of__isnull=False, agreement__amount__isnull=True).count(),
+            "unpriced": queryset.filter(
+                amount__isnull=True, agreement__amount__isnull=True
+            ).count(),
+        }
+
+
+def exported(client, params):
+    response = client.get("/items/", {**params, "_export": "csv"})
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+@pytest.mark.parametrize("params", FILTERS, ids=[str(p) for p in FILTERS])
+def test_facet_counts_match_what_ticking_the_value_exports(client, seeded, params):
+    """Each facet option's count is the number of rows its link would give."""
+    page = client.get("/items/", params)
+    rows = exported(client, params)
+    assert page.context["count"] == len(rows)
+    for facet in page.context["facets"]:
+        others = {k: v for k, v in params.items() if k != facet.name}
+        without = exported(client, others)
+        column = {"donor": "donor_slug", "category": "category_slug", "stage": "stage"}.get(
+            facet.name
+        )
+        if column is None:
+            continue
+        expected = Counter(row[column] for row in without)
+        assert {o.value: o.count for o in facet.options if o.count} == dict(expected), facet.name
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="time limits are PostgreSQL's")
+class TestTimeLimits:
+    def sleep(self, seconds):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(%s)", [seconds])
+        return "done"
+
+    def timeout(self):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            return cursor.fetchone()[0]
+
+    def test_a_slow_query_is_stopped_and_the_connection_still_works(self):
+        before = self.timeout()
+        assert within_time_limit(50, self.sleep, 2) is None
+        assert self.timeout() == before
+        assert LineItem.objects.count() >= 0
+
+    def test_a_fast_query_gives_its_result_and_lifts_the_limit(self):
+        before = self.timeout()
+        assert within_time_limit(5000, self.sleep, 0) == "done"
+        assert self.timeout() == before
+        assert self.sleep(0.3) == "done"  # the 5 s limit is gone, not only not hit
+
+    def test_a_facet_out_of_time_shows_no_counts_and_the_page_still_works(
+        self, client, seeded, monkeypatch
+    ):
+        slow = LineItem.objects.published().filter(
+            pk__in=RawSQL("SELECT id FROM aid_lineitem, pg_sleep(0.5)", [])
+        )
+        # Fault injection: facets (not the page) read a queryset that sleeps past the limit.
+        monkeypatch.setattr(LineItemListView, "get_facet_queryset", lambda self: slow)
+        response = client.get("/items/", {"donor": "belgium"})
+        assert response.status_code == 200
+        facets = {facet.name: facet for facet in response.context["facets"]}
+        assert facets["donor"].timed_out
+        assert {option.count for option in facets["donor"].options} == {None}
+        assert "Not counted: counting took too long" in response.content.decode()
+        # The stage facet came from the page's own summary query, so it is still counted.
+        assert not facets["stage"].timed_out
+        assert sum(option.count for option in facets["stage"].options) == response.context["count"]
+        assert (
+            response.context["count"]
+            == LineItem.objects.published().filter(donor__slug="belgium").count()
+        )
+
+
+def test_the_base_view_counts_plainly_without_a_summary(seeded):
+    """Views that do not summarise in one query count with COUNT(*)."""
+    summary = LedgerListView.summarise(LineItemListView(), LineItem.objects.published(), "EUR")
+    assert summary.count == LineItem.objects.published().count()
