@@ -106,11 +106,11 @@ class LedgerFilterSet(filters.FilterSet):
 
 
 class LineItemFilterSet(LedgerFilterSet):
-    # donor and announced_on are the line item's copies of its agreement's (aid/models.py).
+    # donor, kind and announced_on are the line item's copies of its agreement's.
     donor = slug_filter(public_donors, "donor__slug", "Donor")
     category = slug_filter(Category.objects.all(), "category__slug", "Category")
     kind = filters.MultipleChoiceFilter(
-        field_name="agreement__kind", choices=AgreementKind.choices, label="Kind"
+        field_name="kind", choices=AgreementKind.choices, label="Kind"
     )
     stage = filters.MultipleChoiceFilter(choices=Stage.choices, label="Stage")
     agreement = filters.NumberFilter(

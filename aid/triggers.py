@@ -1,13 +1,13 @@
 """Database triggers that keep a line item's copy of its agreement's fields in step.
 
-LineItem.donor, .announced_on, .published and .covered_by_headline repeat the
-agreement's donor, announcement date, status and "has a headline amount" so that the
+LineItem.donor, .announced_on, .kind, .published and .covered_by_headline repeat the
+agreement's donor, announcement date, kind, status and "has a headline amount" so that the
 public tables can filter and count line items from one table (bench/README.md). A copy
 that lagged would show a draft's items to readers, so the database keeps it, whatever
 writes the rows (the admin, an import, a fixture, a queryset update(), plain SQL):
 
 - whenever a line item is inserted or updated, its copy is read from its agreement;
-- whenever an agreement's donor, date, status or amount changes, its items are updated.
+- whenever an agreement's donor, date, kind, status or amount changes, its items follow.
 
 PostgreSQL gets them in migration 0008. SQLite gets them from the post_migrate signal
 (aid/apps.py), and loses them in pre_migrate: Django alters a SQLite table by building
@@ -21,8 +21,8 @@ POSTGRESQL = [
     """
     CREATE OR REPLACE FUNCTION aid_lineitem_copy_agreement() RETURNS trigger AS $$
     BEGIN
-        SELECT a.donor_id, a.announced_on, a.status = 'published', a.amount IS NOT NULL
-          INTO NEW.donor_id, NEW.announced_on, NEW.published, NEW.covered_by_headline
+        SELECT a.donor_id, a.announced_on, a.kind, a.status = 'published', a.amount IS NOT NULL
+          INTO NEW.donor_id, NEW.announced_on, NEW.kind, NEW.published, NEW.covered_by_headline
           FROM aid_agreement a WHERE a.id = NEW.agreement_id;
         RETURN NEW;
     END $$ LANGUAGE plpgsql
@@ -42,10 +42,11 @@ POSTGRESQL = [
     """,
     """
     CREATE OR REPLACE TRIGGER aid_agreement_copy_to_items
-    AFTER UPDATE OF donor_id, announced_on, status, amount ON aid_agreement
+    AFTER UPDATE OF donor_id, announced_on, kind, status, amount ON aid_agreement
     FOR EACH ROW
     WHEN (OLD.donor_id IS DISTINCT FROM NEW.donor_id
           OR OLD.announced_on IS DISTINCT FROM NEW.announced_on
+          OR OLD.kind IS DISTINCT FROM NEW.kind
           OR OLD.status IS DISTINCT FROM NEW.status
           OR (OLD.amount IS NULL) != (NEW.amount IS NULL))
     EXECUTE FUNCTION aid_agreement_copy_to_items()
@@ -65,6 +66,7 @@ _SQLITE_COPY = """
         donor_id = (SELECT donor_id FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
         announced_on = (
             SELECT announced_on FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
+        kind = (SELECT kind FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
         published = (
             SELECT status = 'published' FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
         covered_by_headline = (
@@ -83,7 +85,7 @@ SQLITE = [
     """,
     f"""
     CREATE TRIGGER IF NOT EXISTS aid_agreement_copy_to_items
-    AFTER UPDATE OF donor_id, announced_on, status, amount ON aid_agreement
+    AFTER UPDATE OF donor_id, announced_on, kind, status, amount ON aid_agreement
     BEGIN {_SQLITE_COPY} WHERE agreement_id = NEW.id; END
     """,
 ]
@@ -98,6 +100,7 @@ RESYNC = """
         donor_id = (SELECT donor_id FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
         announced_on = (
             SELECT announced_on FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
+        kind = (SELECT kind FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
         published = (
             SELECT status = 'published' FROM aid_agreement WHERE id = aid_lineitem.agreement_id),
         covered_by_headline = (
@@ -106,6 +109,7 @@ RESYNC = """
         SELECT 1 FROM aid_agreement a WHERE a.id = aid_lineitem.agreement_id AND (
             a.donor_id IS DISTINCT FROM aid_lineitem.donor_id
             OR a.announced_on IS DISTINCT FROM aid_lineitem.announced_on
+            OR a.kind != aid_lineitem.kind
             OR (a.status = 'published') != aid_lineitem.published
             OR (a.amount IS NOT NULL) != aid_lineitem.covered_by_headline))
 """
@@ -160,6 +164,7 @@ def drifted_line_items():
             SELECT COUNT(*) FROM aid_lineitem i JOIN aid_agreement a ON a.id = i.agreement_id
             WHERE a.donor_id IS DISTINCT FROM i.donor_id
                OR a.announced_on IS DISTINCT FROM i.announced_on
+               OR a.kind != i.kind
                OR (a.status = 'published') != i.published
                OR (a.amount IS NOT NULL) != i.covered_by_headline
             """

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def copies(item):
     return LineItem.objects.filter(pk=item.pk).values(
-        "donor", "announced_on", "published", "covered_by_headline"
+        "donor", "announced_on", "kind", "published", "covered_by_headline"
     )[0]
 
 
@@ -32,6 +32,7 @@ def expected(agreement):
     return {
         "donor": agreement.donor_id,
         "announced_on": agreement.announced_on,
+        "kind": agreement.kind,
         "published": agreement.status == Status.PUBLISHED,
         "covered_by_headline": agreement.amount is not None,
     }
@@ -61,8 +62,9 @@ def test_a_new_item_copies_its_agreement(item):
         {"announced_on": date(2023, 1, 1), "announced_precision": "year"},
         {"announced_on": None, "announced_precision": "unknown"},
         {"amount": Decimal("1000000"), "currency": "EUR"},
+        {"kind": "financing"},
     ],
-    ids=["status", "date", "no date", "headline"],
+    ids=["status", "date", "no date", "headline", "kind"],
 )
 def test_a_queryset_update_of_the_agreement_reaches_its_items(item, change):
     """update() bypasses save(); the database still keeps the copies."""
