@@ -1,9 +1,12 @@
 """The analysts' admin: agreements are entered with their line items and citations on one page.
 
-Tables grow to many thousands of rows, so every change list fetches its related
-rows up front (list_select_related, an annotated item count), skips the
-full-table count, and filters foreign keys through autocomplete or
-RelatedOnlyFieldListFilter rather than loading every related row.
+Tables grow to a million line items (bench/README.md §5), so every change list
+fetches its related rows in the same query (list_select_related, an annotated
+item count), counts an unfiltered list by PostgreSQL's estimate rather than
+COUNT(*) (aid/paginators.py), and offers foreign keys to large tables through
+autocomplete rather than a drop-down of every row. On an agreement's page the
+inline rows share one fetch of their choices (aid/admin_choices.py): its
+queries do not grow with its line items or citations.
 
 The workflow (README, "The analysts' workflow"): analysts draft, reviewers
 publish (the publish_agreement permission), and only an agreement with a
@@ -27,9 +30,11 @@ from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import locking
+from .admin_choices import PreloadedAutocompleteSelect, SharedChoicesField
 from .choices import Status
 from .importing import LineItemResource
 from .models import Agreement, Category, Citation, Donor, LineItem, Source
+from .paginators import EstimatedCountPaginator
 
 PUBLISH_PERMISSION = "aid.publish_agreement"
 NO_CITATION = (
@@ -67,7 +72,23 @@ class CategoryAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
 
-class LineItemInline(admin.TabularInline):
+class SharedChoicesInline:
+    """An inline whose drop-downs are fetched once for all its rows, not once per row.
+
+    Autocomplete and raw-id fields query only their selected object and are left as
+    they are.
+    """
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if (
+            db_field.name not in self.get_autocomplete_fields(request)
+            and db_field.name not in self.raw_id_fields
+        ):
+            kwargs.setdefault("form_class", SharedChoicesField)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class LineItemInline(SharedChoicesInline, admin.TabularInline):
     """What the agreement contains, one row per line item."""
 
     model = LineItem
@@ -92,6 +113,16 @@ class LineItemInline(admin.TabularInline):
 class CitationFormSet(BaseInlineFormSet):
     """An agreement's citations; a published agreement keeps at least one."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The rows' sources come with them (CitationInline.get_queryset): hand them to
+        # the source widget, which would otherwise look each one up (aid/admin_choices.py).
+        field = self.form.base_fields.get("source")
+        widget = getattr(field, "widget", None)
+        known = getattr(getattr(widget, "widget", widget), "known", None)
+        if known is not None:
+            known.update({str(row.source_id): row.source for row in self.get_queryset()})
+
     def clean(self):
         super().clean()
         if self.instance.status != Status.PUBLISHED:
@@ -107,7 +138,7 @@ class CitationFormSet(BaseInlineFormSet):
             raise ValidationError(NO_CITATION)
 
 
-class CitationInline(admin.StackedInline):
+class CitationInline(SharedChoicesInline, admin.StackedInline):
     """The passages that support the agreement or one of its line items.
 
     A new agreement has no line items to offer yet: its citations support the
@@ -119,6 +150,16 @@ class CitationInline(admin.StackedInline):
     extra = 1
     fields = ["source", "line_item", "passage"]
     autocomplete_fields = ["source"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "source":
+            kwargs["widget"] = PreloadedAutocompleteSelect(
+                db_field, self.admin_site, using=kwargs.get("using")
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_formset(self, request, obj=None, **kwargs):
         # The admin builds inline form fields knowing only the request; hand the
@@ -211,6 +252,7 @@ class AgreementAdmin(SimpleHistoryAdmin):
         "status",
     ]
     list_select_related = ["donor"]
+    paginator = EstimatedCountPaginator
     list_filter = [
         "status",
         ("donor", admin.RelatedOnlyFieldListFilter),
@@ -427,19 +469,34 @@ class LineItemAdmin(ImportMixin, AgreementChildAdmin):
             return HttpResponseRedirect(reverse("admin:aid_lineitem_import"))
         return super().process_result(result, request)
 
-    list_display = ["description", "agreement", "donor", "category", "stage", "money", "quantity"]
+    list_display = [
+        "description",
+        "agreement",
+        "agreement_donor",
+        "category",
+        "stage",
+        "money",
+        "quantity",
+    ]
+    # Every column's related rows (agreement, its donor, category) in the page's query.
     list_select_related = ["agreement__donor", "category"]
+    # No COUNT(*) of a million rows when the list is unfiltered: PostgreSQL's estimate.
+    paginator = EstimatedCountPaginator
     list_filter = [
         "category",
         "stage",
-        ("agreement__donor", admin.RelatedOnlyFieldListFilter),
+        # Every donor (one query over the few donors), not only those with line items:
+        # RelatedOnlyFieldListFilter runs a DISTINCT over every line item on each view.
+        ("agreement__donor", admin.RelatedFieldListFilter),
     ]
     search_fields = ["description", "agreement__title"]
-    autocomplete_fields = ["agreement"]
+    # part_of is a line item: a drop-down would list every line item in the ledger.
+    autocomplete_fields = ["agreement", "part_of"]
     show_full_result_count = False
 
+    # Not named donor: a LineItem field of that name would take the column over, unjoined.
     @admin.display(description="donor", ordering="agreement__donor__name")
-    def donor(self, obj):
+    def agreement_donor(self, obj):
         return obj.agreement.donor
 
     @admin.display(description="amount")
@@ -460,6 +517,7 @@ class SourceAdmin(SimpleHistoryAdmin):
 class CitationAdmin(AgreementChildAdmin):
     list_display = ["excerpt", "source", "agreement", "line_item"]
     list_select_related = ["source", "agreement", "line_item"]
+    paginator = EstimatedCountPaginator
     search_fields = ["passage"]
     autocomplete_fields = ["source", "agreement", "line_item"]
     show_full_result_count = False

@@ -12,6 +12,7 @@ from http import HTTPStatus
 import pytest
 from django.contrib.auth.models import Group
 from django.core import checks
+from django.db import connection
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
@@ -199,8 +200,15 @@ class TestChangeListQueries:
 
     # Every list: the session, the user, the page's count and its rows. Agreements
     # add the donor and category filters' choices and two for the date hierarchy;
-    # line items add the category and donor filters' choices.
-    CEILINGS = {Agreement: 8, LineItem: 6, Citation: 4}
+    # line items add the category and donor filters' choices. On PostgreSQL the
+    # paginator first looks up the table's estimate (aid/paginators.py): too small
+    # here to be used, so the table is counted too.
+    ESTIMATE_LOOKUP = 1 if connection.vendor == "postgresql" else 0
+    CEILINGS = {
+        Agreement: 8 + ESTIMATE_LOOKUP,
+        LineItem: 6 + ESTIMATE_LOOKUP,
+        Citation: 4 + ESTIMATE_LOOKUP,
+    }
 
     @pytest.mark.parametrize("model", CEILINGS, ids=model_id)
     @pytest.mark.parametrize("rows", [3, 30])
