@@ -487,7 +487,8 @@ class LineItemAdmin(ImportMixin, AgreementChildAdmin):
         "stage",
         # Every donor (one query over the few donors), not only those with line items:
         # RelatedOnlyFieldListFilter runs a DISTINCT over every line item on each view.
-        ("agreement__donor", admin.RelatedFieldListFilter),
+        # By the line item's copy of its agreement's donor: no join to agreements.
+        ("donor", admin.RelatedFieldListFilter),
     ]
     search_fields = ["description", "agreement__title"]
     # part_of is a line item: a drop-down would list every line item in the ledger.

@@ -415,7 +415,7 @@ def measure(size, load_seconds, superuser):
         "admin_filtered": "/admin/aid/lineitem/?"
         + urlencode(
             {
-                "agreement__donor__id__exact": result["donor_id"],
+                "donor__id__exact": result["donor_id"],
                 "category__id__exact": result["category_id"],
                 "stage__exact": "committed",
             }

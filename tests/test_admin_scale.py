@@ -81,7 +81,7 @@ class TestLineItemDonorFilter:
         (spec,) = [
             spec
             for spec in response.context["cl"].filter_specs
-            if spec.field_path == "agreement__donor"
+            if spec.field_path == "donor"
         ]
         return spec
 
@@ -98,7 +98,7 @@ class TestLineItemDonorFilter:
     def test_filtering_by_donor_lists_only_that_donors_items(self, superuser_client):
         donors = make_items(9)
         response = superuser_client.get(
-            admin_url(LineItem, "changelist"), {"agreement__donor__id__exact": donors[1].pk}
+            admin_url(LineItem, "changelist"), {"donor__id__exact": donors[1].pk}
         )
         rows = list(response.context["cl"].result_list)
         assert len(rows) == 3
