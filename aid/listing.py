@@ -26,6 +26,9 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 500
+# The deepest row a page reaches (Datasette and search engines stop paging too); the
+# exports hold every row. 200 pages of 50.
+MAX_PAGED_ROWS = 10_000
 EXPORT_FORMATS = ("csv", "json")
 # Datasette's rule: a facet that takes longer than this shows no counts rather than
 # holding up the page (PostgreSQL only; elsewhere facets are always counted).
@@ -175,7 +178,9 @@ class LedgerListView(TemplateView):
         paginator = Paginator(table.rows, per_page)
         # Counted already: the paginator must not count again, nor let django-tables2
         # count with len(), which would load every filtered row (bench/README.md).
-        paginator.count = summary.count
+        # Pages reach the first MAX_PAGED_ROWS rows only: a deeper page costs time in
+        # proportion to its depth (the database skips every row before it).
+        paginator.count = min(summary.count, MAX_PAGED_ROWS)
         table.paginator = paginator
         page_number, page_problem = bounded_int(
             request.GET.get("page"), 1, 1, max(paginator.num_pages, 1)
@@ -187,6 +192,12 @@ class LedgerListView(TemplateView):
             notices.append(f"per_page: {per_page_problem}; showing {per_page} per page.")
         if page_problem:
             notices.append(f"page: {page_problem}; showing page {page_number}.")
+        if summary.count > MAX_PAGED_ROWS:
+            notices.append(
+                f"Pages go as far as the first {MAX_PAGED_ROWS:,} of these {summary.count:,} "
+                "rows. Narrow the filters or reverse the sort to reach the others, or "
+                "download them all."
+            )
 
         context = self.get_context_data(
             filterset=filterset,

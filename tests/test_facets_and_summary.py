@@ -154,3 +154,24 @@ def test_the_base_view_counts_plainly_without_a_summary(seeded):
     """Views that do not summarise in one query count with COUNT(*)."""
     summary = LedgerListView.summarise(LineItemListView(), LineItem.objects.published(), "EUR")
     assert summary.count == LineItem.objects.published().count()
+
+
+def test_pages_stop_at_the_paging_limit_and_say_so(client, seeded, monkeypatch):
+    """Deep pages cost time in proportion to their depth, so pages stop at a limit."""
+    from aid import listing
+
+    monkeypatch.setattr(listing, "MAX_PAGED_ROWS", 5)
+    total = LineItem.objects.published().count()
+    assert total > 5
+    response = client.get("/items/", {"per_page": 2, "page": 99})
+    assert response.status_code == 200
+    table = response.context["table"]
+    assert table.page.number == 3  # rows 5 (the limit) and nothing beyond
+    assert table.paginator.num_pages == 3
+    assert response.context["count"] == total  # the sentence and totals still count all
+    text = response.content.decode()
+    assert f"Pages go as far as the first 5 of these {total:,} rows" in text
+    assert "page: 99 is above 3; showing page 3." in text
+    # Below the limit nothing is said.
+    monkeypatch.setattr(listing, "MAX_PAGED_ROWS", 10_000)
+    assert "Pages go as far" not in client.get("/items/").content.decode()
