@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import connections
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
@@ -32,7 +32,7 @@ from .copy_export import (
     url_sql,
     when_amount,
 )
-from .models import Agreement, LineItem
+from .models import COUNTED, Agreement, LineItem
 
 logger = logging.getLogger(__name__)
 
@@ -107,15 +107,6 @@ MONEY_VALUE_COLUMNS = [
 ]
 
 
-def counted(item):
-    """Whether this line item's value enters totals (LineItemQuerySet.counted)."""
-    return item.amount is not None and item.part_of_id is None and item.agreement.amount is None
-
-
-# counted() in SQL.
-COUNTED = Q(amount__isnull=False, part_of__isnull=True, agreement__amount__isnull=True)
-
-
 LINE_ITEM_COLUMNS = [
     ExportColumn("id", attr("pk"), "pk"),
     ExportColumn("url", page_url, line_item_url_sql),
@@ -153,7 +144,8 @@ LINE_ITEM_COLUMNS = [
     ExportColumn("notes", attr("notes"), text("notes")),
     *MONEY_VALUE_COLUMNS,
     ExportColumn("part_of_id", attr("part_of_id"), "part_of_id"),
-    ExportColumn("counted", lambda r, q: counted(r), boolean_sql(COUNTED)),
+    # One rule, in SQL and in Python: aid/models.py, COUNTED and LineItem.is_counted.
+    ExportColumn("counted", lambda r, q: r.is_counted, boolean_sql(COUNTED)),
 ]
 
 AGREEMENT_COLUMNS = [

@@ -664,6 +664,11 @@ class LineItem(Money, Period):
         agreement.recount()
         return result
 
+    @property
+    def is_counted(self):
+        """COUNTED, for one line item read from the database: whether it enters totals."""
+        return self.amount is not None and self.part_of_id is None and not self.covered_by_headline
+
     def copy_from_agreement(self):
         """Set the fields copied from the agreement (the database sets them too)."""
         agreement = self.agreement

@@ -77,24 +77,27 @@ class ValueColumn(NullsLastColumn):
 
 
 class LineItemTable(LedgerTable):
-    description = tables.Column(linkify=lambda record: record.get_absolute_url())
+    # Every sort ends in the id, so that ties fall the same way on every page and export.
+    description = tables.Column(
+        linkify=lambda record: record.get_absolute_url(), order_by=("description", "pk")
+    )
     donor = tables.Column(
         accessor="agreement__donor",
         linkify=lambda record: record.agreement.donor.get_absolute_url(),
-        order_by=("agreement__donor__name",),
+        order_by=("agreement__donor__name", "pk"),
     )
-    category = tables.Column(order_by=("category__position",))
+    category = tables.Column(order_by=("category__position", "pk"))
     amount = AmountColumn()
     eur = ValueColumn("value_eur", "EUR")
     usd = ValueColumn("value_usd", "USD")
     quantity = NullsLastColumn(attrs=NUM)
     period = tables.Column(accessor="period_text", verbose_name="Period", orderable=False)
-    stage = tables.Column()
+    stage = tables.Column(order_by=("stage", "pk"))
     # The line item's copy of its agreement's date (aid/models.py): sorted without a join.
     announced = NullsLastColumn(accessor="announced_on", verbose_name="Announced", empty_values=())
     agreement = tables.Column(
         linkify=lambda record: record.agreement.get_absolute_url(),
-        order_by=("agreement__title",),
+        order_by=("agreement__title", "pk"),
     )
 
     class Meta(LedgerTable.Meta):
@@ -126,9 +129,9 @@ class LineItemTable(LedgerTable):
 
 
 class AgreementTable(LedgerTable):
-    title = tables.Column(linkify=True)
-    donor = tables.Column(linkify=True, order_by=("donor__name",))
-    kind = tables.Column()
+    title = tables.Column(linkify=True, order_by=("title", "pk"))
+    donor = tables.Column(linkify=True, order_by=("donor__name", "pk"))
+    kind = tables.Column(order_by=("kind", "pk"))
     announced = NullsLastColumn(accessor="announced_on", verbose_name="Announced", empty_values=())
     amount = AmountColumn(verbose_name="Headline amount")
     eur = ValueColumn(
@@ -137,7 +140,7 @@ class AgreementTable(LedgerTable):
     usd = ValueColumn(
         "counted_usd", "USD", qualifier="counted_qualifier", verbose_name="Value (USD)"
     )
-    item_count = tables.Column(verbose_name="Line items", attrs=NUM)
+    item_count = tables.Column(verbose_name="Line items", attrs=NUM, order_by=("item_count", "pk"))
 
     class Meta(LedgerTable.Meta):
         model = Agreement
@@ -154,11 +157,13 @@ class AgreementTable(LedgerTable):
 
 
 class DonorTable(LedgerTable):
-    name = tables.Column(linkify=True)
-    kind = tables.Column()
-    iso_code = tables.Column(verbose_name="ISO code")
-    agreement_count = tables.Column(verbose_name="Agreements", attrs=NUM)
-    item_count = tables.Column(verbose_name="Line items", attrs=NUM)
+    name = tables.Column(linkify=True, order_by=("name", "pk"))
+    kind = tables.Column(order_by=("kind", "pk"))
+    iso_code = tables.Column(verbose_name="ISO code", order_by=("iso_code", "pk"))
+    agreement_count = tables.Column(
+        verbose_name="Agreements", attrs=NUM, order_by=("agreement_count", "pk")
+    )
+    item_count = tables.Column(verbose_name="Line items", attrs=NUM, order_by=("item_count", "pk"))
 
     class Meta(LedgerTable.Meta):
         model = Donor

@@ -79,9 +79,7 @@ def make_items(rows):
 class TestLineItemDonorFilter:
     def filter_spec(self, response):
         (spec,) = [
-            spec
-            for spec in response.context["cl"].filter_specs
-            if spec.field_path == "donor"
+            spec for spec in response.context["cl"].filter_specs if spec.field_path == "donor"
         ]
         return spec
 
