@@ -319,8 +319,11 @@ class LedgerListView(TemplateView):
         if by_id:
             path = path.removesuffix("__slug")  # no join to the donor or category table
         # A path through a to-many relation (agreements by their items' category) can
-        # meet one record more than once; count each once there, and plainly elsewhere.
-        counter = Count("pk", distinct=crosses_many(others.model, path))
+        # meet one record more than once; count each once there. Elsewhere COUNT(*), not
+        # COUNT(id): it reads no column, so a covering index answers alone (the id is not
+        # in it), 3 times faster at a million line items (bench/README.md).
+        many = crosses_many(others.model, path)
+        counter = Count("pk", distinct=True) if many else Count("*")
         rows = others.values_list(path).annotate(n=counter).values_list(path, "n")
         if by_id:
             slugs = {pk: value for value, _, pk in choices}

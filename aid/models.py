@@ -606,6 +606,7 @@ class LineItem(Money, Period):
             # combination, read from the index (INCLUDE is PostgreSQL's; elsewhere ignored).
             models.Index(
                 fields=["donor", "category", "announced_on"],
+                include=["kind"],
                 condition=PUBLISHED,
                 name="aid_li_pub_donor_cat_date_idx",
             ),

@@ -215,6 +215,7 @@ class Migration(migrations.Migration):
             index=models.Index(
                 condition=models.Q(("published", True)),
                 fields=["donor", "category", "announced_on"],
+                include=["kind"],
                 name="aid_li_pub_donor_cat_date_idx",
             ),
         ),
