@@ -660,7 +660,8 @@ def revision():
         command = ["git", "-C", str(ROOT), *args]
         return subprocess.run(command, capture_output=True, text=True).stdout.strip()  # noqa: S603
 
-    dirty = git("status", "--porcelain", "--untracked-files=no")
+    # The results file itself is rewritten after each size; it is not the code measured.
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results.md")
     return f"commit {git('rev-parse', '--short', 'HEAD')}" + (
         " with uncommitted changes" if dirty else ""
     )

@@ -113,6 +113,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's default random_page_cost (4) prices an index probe for a spinning disk.
+    # The ledger's tables live in memory or on SSD, where 1.1 is the usual setting; with 4
+    # the planner hashes all 70,000 agreements to join 4,600 exported line items (bench:
+    # the filtered CSV export 59 -> 36 ms at a million line items). PGOPTIONS overrides it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "options", os.environ.get("PGOPTIONS", "-c random_page_cost=1.1")
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
