@@ -175,3 +175,21 @@ def test_pages_stop_at_the_paging_limit_and_say_so(client, seeded, monkeypatch):
     # Below the limit nothing is said.
     monkeypatch.setattr(listing, "MAX_PAGED_ROWS", 10_000)
     assert "Pages go as far" not in client.get("/items/").content.decode()
+
+
+def test_agreement_facets_count_each_agreement_once(client, seeded):
+    """Agreements are counted by their items' category through a to-many path: DISTINCT."""
+    response = client.get("/agreements/")
+    facets = {facet.name: facet for facet in response.context["facets"]}
+    for option in facets["category"].options:
+        expected = (
+            Agreement.objects.published().filter(line_items__category__slug=option.value).distinct()
+        ).count()
+        assert option.count == expected, option.value
+    # At least one agreement has several items in one category, so a plain COUNT would differ.
+    assert any(
+        LineItem.objects.published().filter(agreement=agreement, category=item_category).count() > 1
+        for agreement, item_category in LineItem.objects.published().values_list(
+            "agreement", "category"
+        )
+    )
