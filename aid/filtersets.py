@@ -91,18 +91,30 @@ class LedgerFilterSet(filters.FilterSet):
         for filter_ in self.filters.values():
             filter_.distinct = False
 
+    def filter_queryset(self, queryset):
+        return self.apply(queryset, self.form.cleaned_data)
+
+    def apply(self, queryset, values):
+        """The queryset narrowed by these filters' cleaned values."""
+        for name, value in values.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    def facet_base(self, name, queryset):
+        """What the facet `name` groups and counts: every other filter applied."""
+        return self.qs_without(name, queryset)
+
     def qs_without(self, name, queryset=None):
         """The queryset (or this one) with every valid filter but `name`: what its facet counts.
 
         Reuses the validated form, so the slugs are not looked up again.
         """
         queryset = (self.queryset if queryset is None else queryset).all()
-        if self.is_bound:
-            self.is_valid()  # validates the form, as FilterSet.qs does
-            for field, value in self.form.cleaned_data.items():
-                if field != name:
-                    queryset = self.filters[field].filter(queryset, value)
-        return queryset
+        if not self.is_bound:
+            return queryset
+        self.is_valid()  # validates the form, as FilterSet.qs does
+        values = {field: v for field, v in self.form.cleaned_data.items() if field != name}
+        return self.apply(queryset, values)
 
 
 class LineItemFilterSet(LedgerFilterSet):
@@ -139,7 +151,9 @@ class LineItemFilterSet(LedgerFilterSet):
 
 class AgreementFilterSet(LedgerFilterSet):
     donor = slug_filter(public_donors, "donor__slug", "Donor")
-    # An agreement matches when any of its items does (a subquery, so no row repeats).
+    # An agreement matches when one of its items meets every item filter: category and
+    # stage together mean one item in that category at that stage (a subquery, so no
+    # row repeats). See apply().
     category = slug_filter(
         Category.objects.all(), "line_items__category__slug", "Category", method="filter_items"
     )
@@ -147,6 +161,7 @@ class AgreementFilterSet(LedgerFilterSet):
     stage = filters.MultipleChoiceFilter(
         field_name="line_items__stage", choices=Stage.choices, label="Stage", method="filter_items"
     )
+    ITEM_FILTERS = {"category": "category__in", "stage": "stage__in"}
     date = announced_filter("announced_on")
     min_eur, max_eur = value_filters("counted_eur")
     q = SearchFilter(search_fields=["title", "summary", "notes", "donor__name"])
@@ -156,11 +171,35 @@ class AgreementFilterSet(LedgerFilterSet):
         fields = ["donor", "category", "kind", "stage", "date", "min_eur", "max_eur", "q"]
 
     def filter_items(self, queryset, field_name, value):
-        if not value:
-            return queryset
-        field = field_name.removeprefix("line_items__")
-        values = [getattr(v, "slug", v) for v in value]
-        return queryset.with_items_matching(**{f"{field}__in": values})
+        """One item filter alone (apply() combines them when there are several)."""
+        name = "category" if field_name.startswith("line_items__category") else "stage"
+        return self.apply(queryset, {name: value})
+
+    def apply(self, queryset, values):
+        items = {
+            self.ITEM_FILTERS[name]: value
+            for name, value in values.items()
+            if name in self.ITEM_FILTERS and value
+        }
+        others = {name: v for name, v in values.items() if name not in self.ITEM_FILTERS}
+        queryset = super().apply(queryset, others)
+        return queryset.with_items_matching(**items) if items else queryset
+
+    def facet_base(self, name, queryset):
+        """What the facet `name` groups: for an item facet, the agreements joined to the items
+        that meet the other item filters, so that each count is what ticking the value gives."""
+        if name not in self.ITEM_FILTERS:
+            return self.qs_without(name, queryset)
+        cleaned = getattr(self.form, "cleaned_data", {})
+        others = {f: v for f, v in cleaned.items() if f != name and f not in self.ITEM_FILTERS}
+        items = {
+            f"line_items__{lookup}": cleaned[f]
+            for f, lookup in self.ITEM_FILTERS.items()
+            if f != name and cleaned.get(f)
+        }
+        # A join, not a subquery: the facet's GROUP BY over line_items__… reuses the join
+        # this filter() made, so only items meeting the other item filters are counted.
+        return self.apply(queryset.all(), others).filter(**items)
 
 
 class DonorFilterSet(LedgerFilterSet):

@@ -313,7 +313,8 @@ class LedgerListView(TemplateView):
     def facet_counts(self, filterset, name, choices):
         """{value in the URL: records}, grouped by the foreign key itself where there is one."""
         filter_ = filterset.filters[name]
-        others = filterset.qs_without(name, self.get_facet_queryset()).order_by()
+        filterset.is_valid()
+        others = filterset.facet_base(name, self.get_facet_queryset()).order_by()
         path = filter_.field_name
         by_id = isinstance(filter_, SlugFilter) and not filter_.method
         if by_id:

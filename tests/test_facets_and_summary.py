@@ -193,3 +193,58 @@ def test_agreement_facets_count_each_agreement_once(client, seeded):
             "agreement", "category"
         )
     )
+
+
+class TestAgreementItemFilters:
+    """On /agreements/, category and stage together mean one item in that category at that stage."""
+
+    @pytest.fixture
+    def agreements(self, seeded):
+        from aid.choices import Status
+
+        from .factories import category, make_agreement, make_citation, make_line_item
+
+        mixed = make_agreement(title="Mixed: aircraft announced, shells delivered")
+        make_line_item(agreement=mixed, category=category("aircraft"), stage=Stage.ANNOUNCED)
+        make_line_item(agreement=mixed, category=category("ammunition"), stage=Stage.DELIVERED)
+        both = make_agreement(title="Both: aircraft delivered")
+        make_line_item(agreement=both, category=category("aircraft"), stage=Stage.DELIVERED)
+        for agreement in (mixed, both):
+            make_citation(agreement=agreement)
+            agreement.status = Status.PUBLISHED
+            agreement.save()
+        return mixed, both
+
+    def titles(self, client, params):
+        rows = exported_agreements(client, params)
+        return {row["title"] for row in rows}
+
+    def test_one_item_must_meet_both(self, client, agreements):
+        mixed, both = agreements
+        shown = self.titles(client, {"category": "aircraft", "stage": Stage.DELIVERED})
+        assert both.title in shown
+        assert mixed.title not in shown
+        # Each alone still finds the mixed agreement.
+        assert mixed.title in self.titles(client, {"category": "aircraft"})
+        assert mixed.title in self.titles(client, {"stage": Stage.DELIVERED})
+
+    @pytest.mark.parametrize(
+        "params",
+        [{"stage": Stage.DELIVERED}, {"category": "aircraft"}, {"donor": "belgium"}],
+        ids=str,
+    )
+    def test_item_facets_count_what_ticking_gives(self, client, agreements, params):
+        page = client.get("/agreements/", params)
+        for facet in page.context["facets"]:
+            if facet.name not in ("category", "stage"):
+                continue
+            for option in facet.options:
+                ticked = {**params, facet.name: option.value}
+                expected = len(exported_agreements(client, ticked))
+                assert option.count == expected, (facet.name, option.value)
+
+
+def exported_agreements(client, params):
+    response = client.get("/agreements/", {**params, "_export": "csv"})
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
