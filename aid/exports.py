@@ -107,6 +107,13 @@ MONEY_VALUE_COLUMNS = [
 ]
 
 
+# A qualifier ("at least") means nothing without the amount it qualifies.
+QUALIFIER_COLUMN = ExportColumn(
+    "qualifier",
+    lambda r, q: r.qualifier if r.amount is not None else "",
+    when_amount(text("qualifier")),
+)
+
 LINE_ITEM_COLUMNS = [
     ExportColumn("id", attr("pk"), "pk"),
     ExportColumn("url", page_url, line_item_url_sql),
@@ -122,11 +129,7 @@ LINE_ITEM_COLUMNS = [
     ExportColumn("unit", attr("unit"), text("unit")),
     ExportColumn("amount", attr("amount"), "amount"),
     ExportColumn("currency", attr("currency"), text("currency")),
-    ExportColumn(
-        "qualifier",
-        lambda r, q: r.qualifier if r.amount is not None else "",
-        when_amount(text("qualifier")),
-    ),
+    QUALIFIER_COLUMN,
     ExportColumn("period_start_year", attr("period_start_year"), "period_start_year"),
     ExportColumn("period_end_year", attr("period_end_year"), "period_end_year"),
     ExportColumn("period_text", attr("period_text"), text("period_text")),
@@ -165,11 +168,7 @@ AGREEMENT_COLUMNS = [
     ExportColumn("period_end_year", attr("period_end_year"), "period_end_year"),
     ExportColumn("amount", attr("amount"), "amount"),
     ExportColumn("currency", attr("currency"), text("currency")),
-    ExportColumn(
-        "qualifier",
-        lambda r, q: r.qualifier if r.amount is not None else "",
-        when_amount(text("qualifier")),
-    ),
+    QUALIFIER_COLUMN,
     # Annotations: AgreementQuerySet.with_item_count and, below, with_stage_values.
     ExportColumn("item_count", attr("item_count"), "item_count"),
     ExportColumn("summary", attr("summary"), text("summary")),

@@ -9,6 +9,7 @@ shown, totals, and the CSV/JSON export of exactly the filtered, sorted set.
 import logging
 from dataclasses import dataclass, field
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
 from django.db.models import Count
@@ -68,7 +69,7 @@ def crosses_many(model, path):
     for part in path.split(LOOKUP_SEP):
         try:
             relation = model._meta.get_field(part)
-        except Exception:
+        except FieldDoesNotExist:
             return False
         if relation.many_to_many or relation.one_to_many:
             return True

@@ -43,17 +43,6 @@ def model_id(model):
 
 
 @pytest.fixture
-def superuser(django_user_model):
-    return django_user_model.objects.create_superuser("root", "root@example.org", "pw")
-
-
-@pytest.fixture
-def superuser_client(client, superuser):
-    client.force_login(superuser)
-    return client
-
-
-@pytest.fixture
 def analyst(django_user_model):
     user = django_user_model.objects.create_user("analyst", password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name="Analysts"))

@@ -35,12 +35,6 @@ from .test_admin import admin_url
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def superuser_client(client, django_user_model):
-    client.force_login(django_user_model.objects.create_superuser("root", "root@example.org"))
-    return client
-
-
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="pg_class.reltuples is PostgreSQL's"
 )
