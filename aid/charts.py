@@ -12,7 +12,7 @@ from django.db.models.functions import TruncMonth
 from django.urls import reverse
 
 from .choices import Precision, Stage
-from .models import Category, LineItem
+from .models import HEADLINE_COUNTED, Category, LineItem
 from .totals import grouped_totals
 
 # SVG user units: a label column, then the bars, then room for the value.
@@ -69,9 +69,9 @@ def plural(count, noun):
 
 def for_agreements(agreements, currency="EUR", stage=Stage.COMMITTED, by_donor=True):
     """Charts of one stage's figures: by donor (optional), by category, by month."""
-    headlines = agreements.filter(amount__isnull=False, stage=stage)
+    headlines = agreements.filter(HEADLINE_COUNTED, stage=stage)
     items = LineItem.objects.counted().filter(agreement__in=agreements.values("pk"), stage=stage)
-    label = f"{Stage(stage).label} value in {currency}"
+    label = f"{Stage(stage).label} military aid in {currency}"
     charts = []
 
     def ranked(totals, label_of, url_of=lambda key: ""):

@@ -27,6 +27,31 @@ class Stage(models.TextChoices):
     DELIVERED = "delivered", "Delivered"
 
 
+class AidType(models.TextChoices):
+    """What an amount pays for, in the Kiel Institute's split.
+
+    The ledger's totals count military aid. A figure of another type, or one whose
+    military share the source does not state, is listed and shown with its type, and
+    totalled apart, never inside the military totals.
+    """
+
+    MILITARY = "military", "Military"
+    FINANCIAL = "financial", "Financial"
+    HUMANITARIAN = "humanitarian", "Humanitarian"
+    MIXED = "mixed", "Mixed: military share not stated"
+
+
+class Basis(models.TextChoices):
+    """Whether an amount is paid once or is a rate ("approximately €3 billion a year").
+
+    A rate is never added into a total of one-off amounts: it has no total until a
+    period bounds it, and then only as a labelled estimate.
+    """
+
+    ONCE = "once", "Once"
+    PER_YEAR = "per-year", "Per year"
+
+
 class Qualifier(models.TextChoices):
     """What the source says about an amount's exactness ("at least €977 million")."""
 

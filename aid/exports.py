@@ -69,6 +69,25 @@ def attr(path):
     return read
 
 
+CENT = Decimal("0.01")
+
+
+def cents(path):
+    """A sum of money, to the cent on every database.
+
+    SQLite hands back an aggregate as a number of its own making (977000000,
+    209927225.230000, 56424012579.7800); the exports write every amount with two places.
+    PostgreSQL's COPY gets the same from the annotation's cast to numeric(20, 2).
+    """
+    read = attr(path)
+
+    def value(record, request):
+        amount = read(record, request)
+        return None if amount is None else Decimal(amount).quantize(CENT)
+
+    return value
+
+
 def page_url(record, request):
     return request.build_absolute_uri(record.get_absolute_url())
 
@@ -114,6 +133,11 @@ QUALIFIER_COLUMN = ExportColumn(
     when_amount(text("qualifier")),
 )
 
+# Like the qualifier, a basis (once, per year) belongs to an amount.
+BASIS_COLUMN = ExportColumn(
+    "basis", lambda r, q: r.basis if r.amount is not None else "", when_amount(text("basis"))
+)
+
 LINE_ITEM_COLUMNS = [
     ExportColumn("id", attr("pk"), "pk"),
     ExportColumn("url", page_url, line_item_url_sql),
@@ -149,6 +173,8 @@ LINE_ITEM_COLUMNS = [
     ExportColumn("part_of_id", attr("part_of_id"), "part_of_id"),
     # One rule, in SQL and in Python: aid/models.py, COUNTED and LineItem.is_counted.
     ExportColumn("counted", lambda r, q: r.is_counted, boolean_sql(COUNTED)),
+    ExportColumn("aid_type", attr("aid_type"), text("aid_type")),
+    BASIS_COLUMN,
 ]
 
 AGREEMENT_COLUMNS = [
@@ -179,12 +205,19 @@ AGREEMENT_COLUMNS = [
         lambda r, q: r.stage if r.amount is not None else "",
         when_amount(text("stage")),
     ),
-    # The agreement's figures per stage (AgreementQuerySet.with_stage_values).
+    # The agreement's military figures per stage (AgreementQuerySet.with_stage_values).
     *[
-        ExportColumn(f"{stage}_{currency}", attr(f"{stage}_{currency}"), f"{stage}_{currency}")
+        ExportColumn(f"{stage}_{currency}", cents(f"{stage}_{currency}"), f"{stage}_{currency}")
         for currency in ("eur", "usd")
         for stage in Stage.values
     ],
+    # The headline amount's aid type and basis: empty without a headline amount.
+    ExportColumn(
+        "aid_type",
+        lambda r, q: r.aid_type if r.amount is not None else "",
+        when_amount(text("aid_type")),
+    ),
+    BASIS_COLUMN,
 ]
 
 DONOR_COLUMNS = [

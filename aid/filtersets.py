@@ -8,7 +8,7 @@ import django_filters as filters
 from django import forms
 from django.db.models import Q
 
-from .choices import AgreementKind, DonorKind, Stage
+from .choices import AgreementKind, AidType, DonorKind, Stage
 from .models import Agreement, Category, Donor, LineItem
 
 SEARCH_MAX_LENGTH = 200
@@ -82,7 +82,7 @@ class LedgerFilterSet(filters.FilterSet):
     """The filters every table shares; subclasses say which fields they reach."""
 
     # Facets are counted for these filters, in this order.
-    facet_names = ("donor", "category", "stage", "kind")
+    facet_names = ("donor", "category", "aid_type", "stage", "kind")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,6 +125,7 @@ class LineItemFilterSet(LedgerFilterSet):
         field_name="kind", choices=AgreementKind.choices, label="Kind"
     )
     stage = filters.MultipleChoiceFilter(choices=Stage.choices, label="Stage")
+    aid_type = filters.MultipleChoiceFilter(choices=AidType.choices, label="Aid type")
     agreement = filters.NumberFilter(
         field_name="agreement_id", label="Agreement", widget=forms.HiddenInput
     )
@@ -141,6 +142,7 @@ class LineItemFilterSet(LedgerFilterSet):
             "category",
             "kind",
             "stage",
+            "aid_type",
             "agreement",
             "date",
             "min_eur",
@@ -151,9 +153,9 @@ class LineItemFilterSet(LedgerFilterSet):
 
 class AgreementFilterSet(LedgerFilterSet):
     donor = slug_filter(public_donors, "donor__slug", "Donor")
-    # An agreement matches when one of its items meets every item filter: category and
-    # stage together mean one item in that category at that stage (a subquery, so no
-    # row repeats). See apply().
+    # An agreement matches when one of its items meets every item filter: category, stage
+    # and aid type together mean one item in that category at that stage of that type (a
+    # subquery, so no row repeats). See apply().
     category = slug_filter(
         Category.objects.all(), "line_items__category__slug", "Category", method="filter_items"
     )
@@ -161,18 +163,34 @@ class AgreementFilterSet(LedgerFilterSet):
     stage = filters.MultipleChoiceFilter(
         field_name="line_items__stage", choices=Stage.choices, label="Stage", method="filter_items"
     )
-    ITEM_FILTERS = {"category": "category__in", "stage": "stage__in"}
+    aid_type = filters.MultipleChoiceFilter(
+        field_name="line_items__aid_type",
+        choices=AidType.choices,
+        label="Aid type",
+        method="filter_items",
+    )
+    ITEM_FILTERS = {"category": "category__in", "stage": "stage__in", "aid_type": "aid_type__in"}
     date = announced_filter("announced_on")
     min_eur, max_eur = value_filters("counted_eur")
     q = SearchFilter(search_fields=["title", "summary", "notes", "donor__name"])
 
     class Meta:
         model = Agreement
-        fields = ["donor", "category", "kind", "stage", "date", "min_eur", "max_eur", "q"]
+        fields = [
+            "donor",
+            "category",
+            "kind",
+            "stage",
+            "aid_type",
+            "date",
+            "min_eur",
+            "max_eur",
+            "q",
+        ]
 
     def filter_items(self, queryset, field_name, value):
         """One item filter alone (apply() combines them when there are several)."""
-        name = "category" if field_name.startswith("line_items__category") else "stage"
+        name = next(name for name, f in self.filters.items() if f.field_name == field_name)
         return self.apply(queryset, {name: value})
 
     def apply(self, queryset, values):

@@ -42,7 +42,7 @@ from django.db import connections
 from import_export import fields, resources
 
 from . import locking
-from .choices import AgreementKind, Precision, Qualifier, Stage, Status
+from .choices import AgreementKind, AidType, Basis, Precision, Qualifier, Stage, Status
 from .exports import FORMULA_PREFIXES, LINE_ITEM_COLUMNS
 from .models import Agreement, Category, Donor, LineItem
 
@@ -60,6 +60,8 @@ IMPORTED_COLUMNS = [
     "amount",
     "currency",
     "qualifier",
+    "aid_type",
+    "basis",
     "period_start_year",
     "period_end_year",
     "period_text",
@@ -109,6 +111,8 @@ CONSTRAINT_COLUMNS = {
     "aid_lineitem_amount_has_currency": "currency",
     "aid_lineitem_currency_is_iso_4217": "currency",
     "aid_lineitem_qualifier_valid": "qualifier",
+    "aid_lineitem_aid_type_valid": "aid_type",
+    "aid_lineitem_basis_valid": "basis",
     "aid_lineitem_period_ends_after_start": "period_end_year",
     "aid_lineitem_stage_valid": "stage",
     "aid_lineitem_unit_needs_quantity": "unit",
@@ -334,6 +338,13 @@ class LineItemResource(resources.ModelResource):
                 instance.qualifier = qualifier or Qualifier.EXACT
         if cells.has("stage"):
             instance.stage = cells.choice("stage", Stage, default=Stage.COMMITTED)
+        if cells.has("aid_type"):
+            instance.aid_type = cells.choice("aid_type", AidType, default=AidType.MILITARY)
+        if cells.has("basis"):
+            basis = cells.choice("basis", Basis)
+            # Like the qualifier, the export leaves the basis of an item without an amount empty.
+            if basis is not None or instance.pk is None or instance.amount is not None:
+                instance.basis = basis or Basis.ONCE
 
         category = cells.by_slug(
             "category_slug",
@@ -384,7 +395,9 @@ class LineItemResource(resources.ModelResource):
         if any(column in cells.errors for column in AGREEMENT_COLUMNS):
             exclude.append("agreement")
         exclude += [field for field in ITEM_FIELDS if field in cells.errors]
-        exclude += [field for field in ("qualifier", "stage") if field in cells.errors]
+        exclude += [
+            field for field in ("qualifier", "stage", "aid_type", "basis") if field in cells.errors
+        ]
         try:
             instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as error:

@@ -351,6 +351,7 @@ class LedgerListView(TemplateView):
             ("category", "in"),
             ("kind", "of kind"),
             ("stage", "at stage"),
+            ("aid_type", "of aid type"),
         ):
             if data.get(name):
                 parts.append(f"{prefix} {self.describe(filterset.filters[name], data[name])}")

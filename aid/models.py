@@ -13,18 +13,29 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 
 from . import fx
-from .choices import AgreementKind, DonorKind, Precision, Qualifier, Stage, Status
+from .choices import (
+    AgreementKind,
+    AidType,
+    Basis,
+    DonorKind,
+    Precision,
+    Qualifier,
+    Stage,
+    Status,
+)
 from .dates import format_date, iso_date, precision_constraints
 from .history import LedgerHistoricalRecords
 from .iso import COUNTRIES, CURRENCIES
-from .money import format_money, format_value, total_qualifier
+from .money import format_money, format_value, left_out_reason, per_basis, total_qualifier
 
 CURRENCY_CHOICES = [(code, code) for code in sorted(CURRENCIES)]
 YEAR_VALIDATORS = [MinValueValidator(1991), MaxValueValidator(2100)]
+# A sum of converted values, as stored and exported: two decimal places.
+MONEY_TOTAL = models.DecimalField(max_digits=20, decimal_places=2)
 
 
 class SlugQuerySet(models.QuerySet):
@@ -143,6 +154,25 @@ class Money(models.Model):
         default=Qualifier.EXACT,
         help_text='What the source says of the amount: "at least €977 million" is at least.',
     )
+    aid_type = models.CharField(
+        "aid type",
+        max_length=20,
+        choices=AidType.choices,
+        default=AidType.MILITARY,
+        help_text=(
+            "What the amount pays for. Totals count military aid; choose “mixed” when the "
+            "source does not say how much of it is military (“$61 billion in aid”)."
+        ),
+    )
+    basis = models.CharField(
+        max_length=10,
+        choices=Basis.choices,
+        default=Basis.ONCE,
+        help_text=(
+            "Per year for a rate (“approximately €3 billion a year”): a rate is never "
+            "added to one-off amounts."
+        ),
+    )
     # Normalised values, derived from the above on every save (see aid/fx.py).
     value_eur = models.DecimalField(
         "value in EUR", max_digits=20, decimal_places=2, null=True, blank=True, editable=False
@@ -194,19 +224,59 @@ class Money(models.Model):
                 name="%(app_label)s_%(class)s_qualifier_valid",
                 violation_error_message="Unknown amount qualifier.",
             ),
+            models.CheckConstraint(
+                condition=Q(aid_type__in=AidType.values),
+                name="%(app_label)s_%(class)s_aid_type_valid",
+                violation_error_message="Unknown aid type.",
+            ),
+            models.CheckConstraint(
+                condition=Q(basis__in=Basis.values),
+                name="%(app_label)s_%(class)s_basis_valid",
+                violation_error_message="Unknown basis: an amount is paid once or per year.",
+            ),
         ]
 
     @property
     def money_display(self):
-        return format_money(self.amount, self.currency, self.qualifier)
+        return per_basis(format_money(self.amount, self.currency, self.qualifier), self.basis)
 
     @property
     def eur_display(self):
-        return format_value(self.value_eur, "EUR", self.qualifier)
+        return per_basis(format_value(self.value_eur, "EUR", self.qualifier), self.basis)
 
     @property
     def usd_display(self):
-        return format_value(self.value_usd, "USD", self.qualifier)
+        return per_basis(format_value(self.value_usd, "USD", self.qualifier), self.basis)
+
+    @property
+    def in_military_totals(self):
+        """Whether this amount, were it counted, would enter the military totals."""
+        return self.aid_type == AidType.MILITARY and self.basis == Basis.ONCE
+
+    @property
+    def left_out_reason(self):
+        """Why this amount stays out of the military totals, or ''."""
+        if self.amount is None or self.in_military_totals:
+            return ""
+        return left_out_reason(self.aid_type, self.basis)
+
+    @property
+    def implied_total(self):
+        """A rate over a period both of whose ends are known: the amount times the years.
+
+        An estimate, shown as such and never counted: the source states a rate.
+        """
+        start, end = self.period_start_year, self.period_end_year
+        if self.basis != Basis.PER_YEAR or self.amount is None or not (start and end):
+            return None
+        return self.amount * (end - start + 1)
+
+    @property
+    def implied_total_display(self):
+        total = self.implied_total
+        if total is None:
+            return ""
+        return format_money(total, self.currency, self.qualifier)
 
     def value_date(self):
         """The date whose ECB rate converts this amount (see aid/fx.py)."""
@@ -281,6 +351,18 @@ class Period(models.Model):
         return ""
 
 
+# An amount the military totals add up: military aid, paid once. Other aid types, and
+# rates ("€3 billion a year"), are totalled apart (aid/totals.py, left_out_totals).
+MILITARY_LUMP_SUM = Q(aid_type=AidType.MILITARY, basis=Basis.ONCE)
+# A line item's amount is a figure of its own when it is priced, not a part of another
+# figure, and not inside an agreement whose headline amount already counts the whole.
+FIGURE = Q(amount__isnull=False, part_of__isnull=True, covered_by_headline=False)
+# A line item enters the (military) totals: a figure of its own, military, paid once.
+COUNTED = FIGURE & MILITARY_LUMP_SUM
+# An agreement's headline amount enters the totals on the same terms.
+HEADLINE_COUNTED = Q(amount__isnull=False) & MILITARY_LUMP_SUM
+
+
 class AgreementQuerySet(models.QuerySet):
     def published(self):
         """What readers may see. Every public query starts here."""
@@ -323,10 +405,14 @@ class AgreementQuerySet(models.QuerySet):
                     .values("total")
                 )
                 headline = models.Case(
-                    models.When(amount__isnull=False, stage=stage, then=F(value)),
+                    models.When(HEADLINE_COUNTED & Q(stage=stage), then=F(value)),
                     default=None,
                 )
-                annotations[f"{stage}_{currency}"] = Coalesce(headline, models.Subquery(items))
+                # Cast: otherwise each database prints the sum its own way (SQLite gave
+                # 977000000, 209927225.230000 and 56424012579.7800 in one export).
+                annotations[f"{stage}_{currency}"] = Cast(
+                    Coalesce(headline, models.Subquery(items)), output_field=MONEY_TOTAL
+                )
         return self.annotate(**annotations)
 
 
@@ -498,7 +584,12 @@ class Agreement(Money, Period):
     def recount(self):
         """Store what this agreement adds to totals: its headline, or its counted items once."""
         if self.amount is not None:
-            eur, usd, qualifier = self.value_eur, self.value_usd, self.qualifier
+            # A headline counts the whole package; one outside the military totals (a rate,
+            # or aid whose military share is not stated) leaves nothing to count.
+            if self.in_military_totals:
+                eur, usd, qualifier = self.value_eur, self.value_usd, self.qualifier
+            else:
+                eur, usd, qualifier = None, None, Qualifier.EXACT
         else:
             counted = list(
                 self.line_items.counted().values_list("value_eur", "value_usd", "qualifier")
@@ -513,9 +604,6 @@ class Agreement(Money, Period):
         )
 
 
-# A line item enters totals when it is priced, not a part of another figure, and not
-# inside an agreement whose headline amount already counts the whole.
-COUNTED = Q(amount__isnull=False, part_of__isnull=True, covered_by_headline=False)
 PUBLISHED = Q(published=True)
 
 
@@ -535,6 +623,13 @@ class LineItemQuerySet(models.QuerySet):
         counts the whole.
         """
         return self.filter(COUNTED)
+
+    def figures(self):
+        """Line items whose amounts are figures of their own, whatever their aid type or basis.
+
+        counted() is the part of these that the military totals add up.
+        """
+        return self.filter(FIGURE)
 
 
 class LineItem(Money, Period):
@@ -668,6 +763,11 @@ class LineItem(Money, Period):
     @property
     def is_counted(self):
         """COUNTED, for one line item read from the database: whether it enters totals."""
+        return self.is_figure and self.in_military_totals
+
+    @property
+    def is_figure(self):
+        """FIGURE, for one line item: an amount of its own, not a part, not in a package."""
         return self.amount is not None and self.part_of_id is None and not self.covered_by_headline
 
     def copy_from_agreement(self):

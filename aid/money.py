@@ -1,6 +1,6 @@
 """Amounts as readers see them: the qualifier travels with the figure, into every total."""
 
-from .choices import Qualifier
+from .choices import AidType, Basis, Qualifier
 
 
 def format_money(amount, currency, qualifier=Qualifier.EXACT):
@@ -33,3 +33,29 @@ def total_qualifier(qualifiers):
     if len(inexact) == 1:
         return inexact.pop()
     return Qualifier.APPROXIMATELY
+
+
+def per_basis(display, basis):
+    """ "approximately EUR 3,000,000,000 a year": a rate is never shown as a lump sum."""
+    if display and basis == Basis.PER_YEAR:
+        return f"{display} a year"
+    return display
+
+
+# Why an amount stays out of the military totals (the glossary's "Counting" explains them).
+LEFT_OUT_REASONS = {
+    AidType.MIXED: "aid whose military share the source does not state",
+    AidType.FINANCIAL: "financial aid, not military",
+    AidType.HUMANITARIAN: "humanitarian aid, not military",
+}
+RATE_REASON = "a rate per year, not a lump sum: it has no total until a period bounds it"
+
+
+def left_out_reason(aid_type, basis):
+    """The reason, in a reader's words, or '' for a one-off amount of military aid."""
+    reasons = []
+    if aid_type != AidType.MILITARY:
+        reasons.append(LEFT_OUT_REASONS[aid_type])
+    if basis == Basis.PER_YEAR:
+        reasons.append(RATE_REASON)
+    return "; ".join(reasons)

@@ -1,9 +1,12 @@
 """Totals that hold: each figure counted once, stages never added together, qualifiers kept.
 
-A *figure* is what enters a total: an agreement's headline amount (at the
-agreement's headline stage), or a counted line item (LineItemQuerySet.counted:
-priced, not a part of another figure, not inside an agreement whose headline
-already counts the whole). Values are the normalised EUR or USD values (aid/fx.py).
+A *figure* is an amount of its own: an agreement's headline amount (at the agreement's
+headline stage), or a line item's (LineItemQuerySet.figures: priced, not a part of another
+figure, not inside an agreement whose headline already counts the whole). The totals add up
+the figures of military aid paid once (models.MILITARY_LUMP_SUM); the others, rates per year
+and aid of another type or whose military share is not stated, are totalled apart, each in
+its own aid type, basis and stage, and shown as what the totals leave out. Values are the
+normalised EUR or USD values (aid/fx.py).
 """
 
 from dataclasses import dataclass, field
@@ -11,12 +14,13 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, Sum
 
-from .choices import Stage
-from .models import COUNTED, LineItem
-from .money import format_value, total_qualifier
+from .choices import AidType, Basis, Stage
+from .models import FIGURE, LineItem
+from .money import format_value, left_out_reason, per_basis, total_qualifier
 
 CURRENCIES = {"EUR": "value_eur", "USD": "value_usd"}
 STAGE_ORDER = {stage: position for position, stage in enumerate(Stage.values)}
+AID_TYPE_ORDER = {aid_type: position for position, aid_type in enumerate(AidType.values)}
 
 
 @dataclass
@@ -43,21 +47,61 @@ class Total:
         return Stage(self.stage).label
 
 
+@dataclass
+class LeftOutTotal(Total):
+    """The sum of the figures of one aid type and basis at one stage, kept out of the totals."""
+
+    aid_type: str = AidType.MILITARY
+    basis: str = Basis.ONCE
+
+    @property
+    def display(self):
+        return per_basis(super().display, self.basis)
+
+    @property
+    def reason(self):
+        return left_out_reason(self.aid_type, self.basis)
+
+    @property
+    def glossary_anchor(self):
+        """Where the glossary explains the reason."""
+        if self.aid_type != AidType.MILITARY:
+            return f"aid-type-{self.aid_type}"
+        return "basis"
+
+    @property
+    def aid_type_label(self):
+        return AidType(self.aid_type).label
+
+    @property
+    def sort_key(self):
+        return (AID_TYPE_ORDER[self.aid_type], self.basis, STAGE_ORDER[self.stage])
+
+
+def add_to(total, amount, qualifier, count):
+    if amount is None:
+        total.unconverted += count
+        return
+    total.amount += amount
+    total.count += count
+    total.qualifiers.add(qualifier)
+
+
 class Totals:
-    """Totals per stage for one currency; at most one entry per stage."""
+    """Totals per stage for one currency; at most one entry per stage.
+
+    `left_out` holds, per aid type, basis and stage, the figures the totals leave out.
+    """
 
     def __init__(self, currency="EUR"):
         self.currency = currency
         self.by_stage = {}
+        self.left_out = {}
 
     def add(self, stage, amount, qualifier, count=1):
-        total = self.by_stage.setdefault(stage, Total(stage, self.currency))
-        if amount is None:
-            total.unconverted += count
-            return
-        total.amount += amount
-        total.count += count
-        total.qualifiers.add(qualifier)
+        add_to(
+            self.by_stage.setdefault(stage, Total(stage, self.currency)), amount, qualifier, count
+        )
 
     def add_rows(self, rows):
         """Rows of (stage, qualifier, value sum, figure count, unconverted count)."""
@@ -66,6 +110,30 @@ class Totals:
                 self.add(stage, value, qualifier, count)
             if unconverted:
                 self.add(stage, None, qualifier, unconverted)
+
+    def add_figure_rows(self, rows):
+        """Rows of (stage, qualifier, aid type, basis, value sum, figure count, unconverted
+        count): military lump sums go into the totals, every other kind of figure beside them.
+        """
+        for stage, qualifier, aid_type, basis, value, count, unconverted in rows:
+            if not (count or unconverted):
+                continue  # a group without figures (unpriced items) adds nothing
+            if aid_type == AidType.MILITARY and basis == Basis.ONCE:
+                self.add_rows([(stage, qualifier, value, count, unconverted)])
+                continue
+            key = (aid_type, basis, stage)
+            total = self.left_out.setdefault(
+                key, LeftOutTotal(stage, self.currency, aid_type=aid_type, basis=basis)
+            )
+            if count:
+                add_to(total, value, qualifier, count)
+            if unconverted:
+                add_to(total, None, qualifier, unconverted)
+
+    @property
+    def left_out_rows(self):
+        """What the totals leave out, in the order of aid types, bases and stages."""
+        return sorted(self.left_out.values(), key=lambda total: total.sort_key)
 
     def __iter__(self):
         return iter(sorted(self.by_stage.values(), key=lambda t: STAGE_ORDER[t.stage]))
@@ -77,10 +145,11 @@ class Totals:
         return self.by_stage.get(stage)
 
 
-def grouped(queryset, stage_field, value_field):
+def grouped(queryset, value_field):
+    """The figures' value sums and counts by stage, qualifier, aid type and basis."""
     return (
         queryset.order_by()
-        .values_list(stage_field, "qualifier")
+        .values_list("stage", "qualifier", "aid_type", "basis")
         .annotate(
             value=Sum(value_field),
             n=Count("pk", filter=Q(**{f"{value_field}__isnull": False})),
@@ -90,20 +159,24 @@ def grouped(queryset, stage_field, value_field):
 
 
 def item_totals(line_items, currency="EUR"):
-    """Totals of the counted line items among these, per stage."""
+    """Totals of the line items among these that are figures of their own, per stage."""
     totals = Totals(currency)
-    totals.add_rows(grouped(line_items.counted(), "stage", CURRENCIES[currency]))
+    totals.add_figure_rows(grouped(line_items.figures(), CURRENCIES[currency]))
     return totals
 
 
 def figure_totals(agreements, currency="EUR"):
-    """Totals of these agreements' figures: headlines and counted line items, per stage."""
+    """Totals of these agreements' figures: headlines and line items' own, per stage.
+
+    Two queries, whatever the figures' kinds: the totals and what they leave out come
+    from the same grouped rows.
+    """
     value = CURRENCIES[currency]
     totals = Totals(currency)
     headlines = agreements.filter(amount__isnull=False)
-    totals.add_rows(grouped(headlines, "stage", value))
-    items = LineItem.objects.counted().filter(agreement__in=agreements.values("pk"))
-    totals.add_rows(grouped(items, "stage", value))
+    totals.add_figure_rows(grouped(headlines, value))
+    items = LineItem.objects.figures().filter(agreement__in=agreements.values("pk"))
+    totals.add_figure_rows(grouped(items, value))
     return totals
 
 
@@ -141,33 +214,36 @@ class ItemSummary:
     totals: Totals
     by_stage: dict
     uncounted: dict
+    by_aid_type: dict = field(default_factory=dict)
 
 
 def item_summary(line_items, currency="EUR"):
-    """How many line items, how many at each stage, their totals and why some are not counted.
+    """How many line items, how many at each stage and of each aid type, their totals, what
+    the totals leave out, and why some are not counted.
 
-    One query, grouped by stage and qualifier: each of these would otherwise scan the
-    filtered set again (bench/README.md).
+    One query, grouped by stage, qualifier, aid type and basis: each of these would
+    otherwise scan the filtered set again (bench/README.md).
     """
     value = CURRENCIES[currency]
     converted = Q(**{f"{value}__isnull": False})
     rows = (
         line_items.order_by()
-        .values_list("stage", "qualifier")
+        .values_list("stage", "qualifier", "aid_type", "basis")
         .annotate(
-            value=Sum(value, filter=COUNTED),
-            counted=Count("pk", filter=COUNTED & converted),
-            unconverted=Count("pk", filter=COUNTED & ~converted),
+            value=Sum(value, filter=FIGURE),
+            counted=Count("pk", filter=FIGURE & converted),
+            unconverted=Count("pk", filter=FIGURE & ~converted),
             n=Count("pk"),
             **{reason: Count("pk", filter=q) for reason, q in UNCOUNTED.items()},
         )
     )
     totals = Totals(currency)
-    by_stage = {}
+    by_stage, by_aid_type = {}, {}
     uncounted = dict.fromkeys(UNCOUNTED, 0)
-    for stage, qualifier, amount, counted, unconverted, n, *reasons in rows:
-        totals.add_rows([(stage, qualifier, amount, counted, unconverted)])
+    for stage, qualifier, aid_type, basis, amount, counted, unconverted, n, *reasons in rows:
+        totals.add_figure_rows([(stage, qualifier, aid_type, basis, amount, counted, unconverted)])
         by_stage[stage] = by_stage.get(stage, 0) + n
+        by_aid_type[aid_type] = by_aid_type.get(aid_type, 0) + n
         for reason, count in zip(UNCOUNTED, reasons, strict=True):
             uncounted[reason] += count
-    return ItemSummary(sum(by_stage.values()), totals, by_stage, uncounted)
+    return ItemSummary(sum(by_stage.values()), totals, by_stage, uncounted, by_aid_type)

@@ -15,4 +15,5 @@ urlpatterns = [
     path("donors/<slug:slug>/", views.DonorDetailView.as_view(), name="donor_detail"),
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source_detail"),
     path("changes/", views.ChangesView.as_view(), name="changes"),
+    path("glossary/", views.GlossaryView.as_view(), name="glossary"),
 ]

@@ -8,11 +8,12 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.views.generic import DetailView, TemplateView
 
-from . import charts, exports
+from . import charts, exports, glossary
+from .choices import AidType, Basis, Precision, Qualifier, Stage
 from .corrections import CorrectionsLog
 from .filtersets import AgreementFilterSet, DonorFilterSet, LineItemFilterSet
 from .listing import DEFAULT_PER_PAGE, LedgerListView, Summary, bounded_int, requested_currency
-from .models import Agreement, Citation, Donor, LineItem, Source
+from .models import Agreement, Category, Citation, Donor, LineItem, Source
 from .passages import highlight
 from .tables import AgreementTable, DonorTable, LineItemTable
 from .totals import figure_totals, item_summary
@@ -33,7 +34,7 @@ class LineItemListView(LedgerListView):
         return Summary(
             count=summary.count,
             totals=summary.totals,
-            facet_counts={"stage": summary.by_stage},
+            facet_counts={"stage": summary.by_stage, "aid_type": summary.by_aid_type},
             extra={"uncounted": summary.uncounted},
         )
 
@@ -157,6 +158,28 @@ class OverviewView(TemplateView):
             sources=Source.objects.filter(
                 citations__agreement__in=Agreement.objects.published()
             ).distinct(),
+        )
+        return context
+
+
+class GlossaryView(TemplateView):
+    """What the ledger's words mean: stages, aid types, bases, qualifiers, dates, counting.
+
+    Every total links here; the vocabularies come from aid/choices.py, so a new value
+    cannot go unexplained (tests/test_glossary.py).
+    """
+
+    template_name = "aid/glossary.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            stages=glossary.entries(Stage, glossary.STAGES),
+            aid_types=glossary.entries(AidType, glossary.AID_TYPES),
+            bases=glossary.entries(Basis, glossary.BASES),
+            qualifiers=glossary.entries(Qualifier, glossary.QUALIFIERS),
+            precisions=glossary.entries(Precision, glossary.PRECISIONS),
+            categories=Category.objects.all(),
         )
         return context
 

@@ -19,7 +19,8 @@ LINE_ITEM_HEADER = (
     "id,url,description,donor_slug,donor_name,agreement_id,agreement_title,agreement_kind,"
     "category_slug,category_name,quantity,unit,amount,currency,qualifier,period_start_year,"
     "period_end_year,period_text,stage,announced_on,announced_precision,notes,"
-    "value_eur,value_usd,ecb_currency_per_eur,ecb_usd_per_eur,rate_date,part_of_id,counted"
+    "value_eur,value_usd,ecb_currency_per_eur,ecb_usd_per_eur,rate_date,part_of_id,counted,"
+    "aid_type,basis"
 )
 
 

@@ -204,8 +204,12 @@ class TestPublicTotals:
         response = client.get("/agreements/?donor=united-states&currency=USD")
         committed = response.context["totals"].get(Stage.COMMITTED)
         assert committed.currency == "USD"
-        assert committed.amount == Decimal("2225000000.00")  # $225 million + $2 billion
-        assert "USD 2,225,000,000" in response.content.decode()
+        # The $225 million package; the $2 billion fund is announced, the $61 billion of
+        # "aid" has no stated military share: neither is a committed military figure.
+        assert committed.amount == Decimal("225000000.00")
+        announced = response.context["totals"].get(Stage.ANNOUNCED)
+        assert announced.amount == Decimal("2000000000.00")
+        assert "USD 225,000,000" in response.content.decode()
 
     def test_unknown_currency_is_a_notice_not_an_error(self, client, seeded):
         response = client.get("/items/?currency=XYZ")

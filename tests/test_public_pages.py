@@ -4,6 +4,7 @@ from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from aid.models import Agreement, Donor, LineItem, Source
 
@@ -27,7 +28,7 @@ class TestUrlContract:
         for agreement in Agreement.objects.all():
             response = client.get(f"/agreements/{agreement.pk}/")
             assert response.status_code == HTTPStatus.OK
-            assert agreement.title in response.content.decode()
+            assert escape(agreement.title) in response.content.decode()
 
     def test_names_match_the_paths(self):
         assert reverse("aid:lineitem_list") == "/items/"

@@ -15,8 +15,9 @@ pytestmark = pytest.mark.django_db
 BUDGETS = {
     "/items/?per_page=100": 8,
     "/items/?donor=belgium&category=aircraft&sort=-amount": 10,
-    "/agreements/?per_page=100": 11,
-    "/agreements/?category=ammunition&stage=committed": 12,
+    # The aid-type facet of agreements is counted through their items: one query more.
+    "/agreements/?per_page=100": 12,
+    "/agreements/?category=ammunition&stage=committed": 13,
     "/donors/": 4,
     "/": 20,
     "/agreements/4/": 8,
