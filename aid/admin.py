@@ -103,6 +103,8 @@ class LineItemInline(SharedChoicesInline, admin.TabularInline):
         "amount",
         "currency",
         "qualifier",
+        "aid_type",
+        "basis",
         "period_start_year",
         "period_end_year",
         "period_text",
@@ -204,6 +206,9 @@ class AgreementForm(forms.ModelForm):
             "amount",
             "currency",
             "qualifier",
+            "aid_type",
+            "basis",
+            "stage",
             "notes",
             "status",
         ]
@@ -289,7 +294,7 @@ class AgreementAdmin(SimpleHistoryAdmin):
         (
             "Headline amount",
             {
-                "fields": [("amount", "currency", "qualifier"), "stage"],
+                "fields": [("amount", "currency", "qualifier"), ("aid_type", "basis"), "stage"],
                 "description": (
                     "The total the source gives for the whole agreement, if it gives one."
                 ),
@@ -485,6 +490,8 @@ class LineItemAdmin(ImportMixin, AgreementChildAdmin):
     list_filter = [
         "category",
         "stage",
+        "aid_type",
+        "basis",
         # Every donor (one query over the few donors), not only those with line items:
         # RelatedOnlyFieldListFilter runs a DISTINCT over every line item on each view.
         # By the line item's copy of its agreement's donor: no join to agreements.

@@ -16,7 +16,7 @@ from django.db import connection
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from aid.choices import AgreementKind, Precision, Qualifier, Stage
+from aid.choices import AgreementKind, AidType, Basis, Precision, Qualifier, Stage
 from aid.models import Agreement, Category, Citation, Donor, LineItem, Source
 
 from .factories import (
@@ -238,6 +238,8 @@ def line_item_row(**fields):
         "amount": "",
         "currency": "",
         "qualifier": Qualifier.EXACT,
+        "aid_type": AidType.MILITARY,
+        "basis": Basis.ONCE,
         "period_start_year": "",
         "period_end_year": "2028",
         "period_text": "by 2028",
@@ -265,6 +267,8 @@ def agreement_form(donor, line_items=(), citations=(), **fields):
         "amount": "977000000",
         "currency": "EUR",
         "qualifier": Qualifier.AT_LEAST,
+        "aid_type": AidType.MILITARY,
+        "basis": Basis.ONCE,
         "notes": "",
         # The version the page was opened at (aid/locking.py); factory agreements are at 1.
         "base_version": "1",
