@@ -38,7 +38,16 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from aid import fx
-from aid.choices import AgreementKind, DonorKind, Precision, Qualifier, Stage, Status
+from aid.choices import (
+    AgreementKind,
+    AidType,
+    Basis,
+    DonorKind,
+    Precision,
+    Qualifier,
+    Stage,
+    Status,
+)
 from aid.models import Agreement, Category, Citation, Donor, LineItem, Source
 from aid.money import total_qualifier
 
@@ -124,6 +133,15 @@ QUALIFIER_WEIGHTS = {
     Qualifier.UP_TO: 15,
     Qualifier.APPROXIMATELY: 10,
 }
+# Most figures are military aid paid once; a few are of other types or rates per year, so
+# that the totals' rules about them are exercised at scale too.
+AID_TYPE_WEIGHTS = {
+    AidType.MILITARY: 92,
+    AidType.FINANCIAL: 3,
+    AidType.HUMANITARIAN: 2,
+    AidType.MIXED: 3,
+}
+BASIS_WEIGHTS = {Basis.ONCE: 97, Basis.PER_YEAR: 3}
 PRECISION_WEIGHTS = {
     Precision.DAY: 75,
     Precision.MONTH: 14,
@@ -316,8 +334,11 @@ class SyntheticDonor:
 class Synthesizer:
     """Draws the synthetic ledger and hands its rows to one Table per model."""
 
-    def __init__(self, rng, batch_items, last_day, stdout):
-        self.rng = rng
+    def __init__(self, seed, batch_items, last_day, stdout):
+        self.rng = random.Random(seed)  # noqa: S311 - not for security
+        # Aid types and bases are drawn from a stream of their own, so that adding them left
+        # every other draw, and so the benchmark's data, as it was.
+        self.kinds = random.Random(f"{seed}:kinds")  # noqa: S311 - not for security
         self.batch_items = batch_items
         self.last_day = last_day
         self.stdout = stdout
@@ -345,6 +366,8 @@ class Synthesizer:
                 "amount",
                 "currency",
                 "qualifier",
+                "aid_type",
+                "basis",
                 *Agreement.MONEY_FIELDS,
                 "counted_eur",
                 "counted_usd",
@@ -371,6 +394,8 @@ class Synthesizer:
                 "amount",
                 "currency",
                 "qualifier",
+                "aid_type",
+                "basis",
                 *LineItem.MONEY_FIELDS,
                 "period_start_year",
                 "period_end_year",
@@ -486,16 +511,22 @@ class Synthesizer:
         # About a quarter give a headline total; their items then are mostly unpriced.
         headline = rng.random() < 0.25
         currency = donor.currency
+        aid_type, basis = AidType.MILITARY, Basis.ONCE
         if headline:
             amount = self.amount(currency, size)
             qualifier = weighted(rng, QUALIFIER_WEIGHTS)
             headline_stage = weighted(rng, STAGE_WEIGHTS)
+            aid_type = weighted(self.kinds, AID_TYPE_WEIGHTS)
+            basis = weighted(self.kinds, BASIS_WEIGHTS)
         else:
             amount, qualifier, headline_stage = None, Qualifier.EXACT, Stage.COMMITTED
         values = money_values(amount, currency if headline else "", value_date)
 
         counted = self.line_items(pk, donor, size, headline, value_date, start, end)
-        if headline:
+        if headline and (aid_type, basis) != (AidType.MILITARY, Basis.ONCE):
+            # A headline outside the military totals counts nothing (Agreement.recount).
+            counted_eur, counted_usd, counted_qualifier = None, None, Qualifier.EXACT
+        elif headline:
             counted_eur, counted_usd, counted_qualifier = values[0], values[1], qualifier
         else:
             priced = [row for row in counted if row[0] is not None]
@@ -521,6 +552,8 @@ class Synthesizer:
             amount,
             currency if headline else "",
             qualifier,
+            aid_type,
+            basis,
             *values,
             counted_eur,
             counted_usd,
@@ -586,6 +619,9 @@ class Synthesizer:
             currency = donor.currency if rng.random() < 0.9 else rng.choice(("EUR", "USD"))
             amount = self.amount(currency) if priced else None
             qualifier = weighted(rng, QUALIFIER_WEIGHTS) if priced else Qualifier.EXACT
+            aid_type = weighted(self.kinds, AID_TYPE_WEIGHTS)
+            # Only a priced figure that is no part can be a rate: a part of a rate is no rate.
+            basis = weighted(self.kinds, BASIS_WEIGHTS) if priced and not part_of else Basis.ONCE
             values = money_values(amount, currency if priced else "", value_date)
             stage = weighted(rng, STAGE_WEIGHTS)
             period_start, period_end = (
@@ -605,11 +641,14 @@ class Synthesizer:
                 amount,
                 currency if priced else "",
                 qualifier,
+                aid_type,
+                basis,
                 *values,
                 period_start,
                 period_end,
             )
-            if priced and part_of is None and not headline:
+            military_once = (aid_type, basis) == (AidType.MILITARY, Basis.ONCE)
+            if priced and part_of is None and not headline and military_once:
                 counted.append((values[0], values[1], qualifier))
         if parts:
             donor.wholes = [*donor.wholes[-9:], ids[0]]
@@ -665,7 +704,7 @@ class Command(BaseCommand):
             # Runs that add to earlier ones draw new records, not the same ones again.
             offset = LineItem.objects.count()
             synthesizer = Synthesizer(
-                random.Random(f"{seed}:{offset}"),  # noqa: S311 - not for security
+                f"{seed}:{offset}",
                 batch_size,
                 last_rate_day(),
                 self.stdout,
