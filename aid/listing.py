@@ -19,6 +19,7 @@ from django.utils.text import capfirst
 from django.views.generic import TemplateView
 from django_tables2.rows import BoundRow
 
+from .caching import shared
 from .exports import export_response
 from .filtersets import SlugFilter
 from .totals import CURRENCIES
@@ -175,7 +176,17 @@ class LedgerListView(TemplateView):
             request.GET.get("per_page"), DEFAULT_PER_PAGE, 1, MAX_PER_PAGE
         )
         currency, currency_problem = requested_currency(request)
-        summary = self.summarise(queryset, currency)
+        whole_table = self.is_whole_table(filterset)
+        if whole_table:
+            # The same for every unfiltered request until the data changes: shared by every
+            # app server, keyed by the data version (aid/caching.py).
+            summary = shared(
+                request,
+                f"{type(self).__name__}:summary:{currency}",
+                lambda: self.summarise(queryset, currency),
+            )
+        else:
+            summary = self.summarise(queryset, currency)
         paginator = Paginator(table.rows, per_page)
         # Counted already: the paginator must not count again, nor let django-tables2
         # count with len(), which would load every filtered row (bench/README.md).
@@ -204,7 +215,15 @@ class LedgerListView(TemplateView):
             filterset=filterset,
             table=table,
             count=summary.count,
-            facets=self.facets(filterset, summary),
+            facets=(
+                shared(
+                    request,
+                    f"{type(self).__name__}:facets",
+                    lambda: self.facets(filterset, summary),
+                )
+                if whole_table
+                else self.facets(filterset, summary)
+            ),
             sentence=self.sentence(filterset, summary.count),
             currency=currency,
             totals=summary.totals,
@@ -215,6 +234,15 @@ class LedgerListView(TemplateView):
             intro=self.intro,
         )
         return self.render_to_response(context)
+
+    @staticmethod
+    def is_whole_table(filterset):
+        """No filter narrows the table: its summary and facets are the whole table's."""
+        return (
+            filterset.is_valid()
+            and not any(filterset.form.cleaned_data.values())
+            and not filterset.errors
+        )
 
     # Paging ------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
+from django.utils import timezone
 
 from . import fx
 from .choices import (
@@ -926,3 +927,25 @@ class Citation(models.Model):
                 )
         if errors:
             raise ValidationError(errors)
+
+
+class DataVersion(models.Model):
+    """A number that changes whenever the ledger's data does: the public pages' freshness.
+
+    One row. Database triggers bump it at the commit of any transaction that wrote a donor,
+    category, source, agreement, line item or citation, whatever wrote it (aid/triggers.py),
+    so that HTTP validators (ETag, Last-Modified) and the shared cache of whole-table
+    summaries change with the data and never lag behind it (aid/caching.py). Drafts' writes
+    bump it too: caches are refreshed more often than strictly needed, never less.
+    """
+
+    number = models.BigIntegerField(default=1)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="aid_dataversion_one_row"),
+        ]
+
+    def __str__(self):
+        return f"data version {self.number} of {self.changed_at:%Y-%m-%d %H:%M:%S}"

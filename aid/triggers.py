@@ -1,4 +1,6 @@
-"""Database triggers that keep a line item's copy of its agreement's fields in step.
+"""Database triggers: line items' copies of their agreement, and the data version.
+
+1. A line item's copy of its agreement's fields, kept in step.
 
 LineItem.donor, .announced_on, .kind, .published and .covered_by_headline repeat the
 agreement's donor, announcement date, kind, status and "has a headline amount" so that the
@@ -9,10 +11,18 @@ writes the rows (the admin, an import, a fixture, a queryset update(), plain SQL
 - whenever a line item is inserted or updated, its copy is read from its agreement;
 - whenever an agreement's donor, date, kind, status or amount changes, its items follow.
 
-PostgreSQL gets them in migration 0008. SQLite gets them from the post_migrate signal
-(aid/apps.py), and loses them in pre_migrate: Django alters a SQLite table by building
-a new one and renaming it, which drops the triggers on the old table and breaks those
-that name it. After putting them back, any row that drifted meanwhile is mended.
+2. The data version (models.DataVersion): bumped when a transaction that wrote any ledger
+table commits, whatever wrote it, so that caches and HTTP validators follow the data
+(aid/caching.py). On PostgreSQL a deferred constraint trigger fires at commit, and bumps
+the one row once per transaction (a transaction-local setting remembers): the row is locked
+only for the commit's last moment, so writers never wait on it while they work, and no
+reader can see the new number with the old data. SQLite has one writer at a time and no
+deferred triggers: it bumps the row as each statement writes.
+
+PostgreSQL gets them in migrations 0008 and 0010. SQLite gets them from the post_migrate
+signal (aid/apps.py), and loses them in pre_migrate: Django alters a SQLite table by
+building a new one and renaming it, which drops the triggers on the old table and breaks
+those that name it. After putting them back, any row that drifted meanwhile is mended.
 """
 
 from django.db import connection, connections
@@ -59,6 +69,48 @@ POSTGRESQL_DROP = [
     "DROP FUNCTION IF EXISTS aid_lineitem_copy_agreement()",
 ]
 
+# The tables whose writes change the data version: everything a public page can show.
+VERSIONED_TABLES = [
+    "aid_donor",
+    "aid_category",
+    "aid_source",
+    "aid_agreement",
+    "aid_lineitem",
+    "aid_citation",
+]
+# An upsert: a test database's flush empties the table, and the next write starts it again.
+BUMP = (
+    "INSERT INTO aid_dataversion (id, number, changed_at) VALUES (1, 1, {now}) "
+    "ON CONFLICT (id) DO UPDATE SET number = aid_dataversion.number + 1, "
+    "changed_at = excluded.changed_at"
+)
+
+POSTGRESQL_DATA_VERSION = [
+    f"""
+    CREATE OR REPLACE FUNCTION aid_bump_data_version() RETURNS trigger AS $$
+    BEGIN
+        IF current_setting('aid.data_version_bumped', true) IS DISTINCT FROM 'yes' THEN
+            PERFORM set_config('aid.data_version_bumped', 'yes', true);
+            {BUMP.format(now="clock_timestamp()")};
+        END IF;
+        RETURN NULL;
+    END $$ LANGUAGE plpgsql
+    """,
+    *(
+        f"""
+        CREATE CONSTRAINT TRIGGER {table}_data_version
+        AFTER INSERT OR UPDATE OR DELETE ON {table}
+        DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION aid_bump_data_version()
+        """
+        for table in VERSIONED_TABLES
+    ),
+]
+POSTGRESQL_DATA_VERSION_DROP = [
+    *(f"DROP TRIGGER IF EXISTS {table}_data_version ON {table}" for table in VERSIONED_TABLES),
+    "DROP FUNCTION IF EXISTS aid_bump_data_version()",
+]
+
 # Sets every copy of the rows it is given (a WHERE follows) from their agreement.
 _COPY = """
     UPDATE aid_lineitem SET
@@ -90,10 +142,24 @@ SQLITE = [
     BEGIN {_COPY} WHERE agreement_id = NEW.id; END
     """,
 ]
+SQLITE_DATA_VERSION = [
+    f"""
+    CREATE TRIGGER IF NOT EXISTS {table}_data_version_{event.lower()}
+    AFTER {event} ON {table}
+    BEGIN {BUMP.format(now="strftime('%Y-%m-%d %H:%M:%f', 'now')")}; END
+    """
+    for table in VERSIONED_TABLES
+    for event in ("INSERT", "UPDATE", "DELETE")
+]
 SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS aid_lineitem_copy_agreement_insert",
     "DROP TRIGGER IF EXISTS aid_lineitem_copy_agreement_update",
     "DROP TRIGGER IF EXISTS aid_agreement_copy_to_items",
+    *(
+        f"DROP TRIGGER IF EXISTS {table}_data_version_{event.lower()}"
+        for table in VERSIONED_TABLES
+        for event in ("INSERT", "UPDATE", "DELETE")
+    ),
 ]
 # The line items whose copy differs from their agreement.
 _DRIFTED = """
@@ -114,6 +180,10 @@ DRIFT_COUNT = "SELECT COUNT(*) FROM aid_lineitem" + _DRIFTED  # noqa: S608
 def _tables_exist(using):
     tables = connections[using].introspection.table_names()
     return {"aid_lineitem", "aid_agreement"} <= set(tables)
+
+
+def _data_version_exists(using):
+    return "aid_dataversion" in connections[using].introspection.table_names()
 
 
 def _columns_exist(using):
@@ -142,6 +212,9 @@ def install_sqlite_triggers(using="default", **kwargs):
         for sql in SQLITE:
             cursor.execute(sql)
         cursor.execute(RESYNC)
+        if _data_version_exists(using):
+            for sql in SQLITE_DATA_VERSION:
+                cursor.execute(sql)
 
 
 def drifted_line_items():

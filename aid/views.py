@@ -9,6 +9,7 @@ from django.http import Http404
 from django.views.generic import DetailView, TemplateView
 
 from . import charts, exports, glossary
+from .caching import shared
 from .choices import AidType, Basis, Precision, Qualifier, Stage
 from .corrections import CorrectionsLog
 from .filtersets import AgreementFilterSet, DonorFilterSet, LineItemFilterSet
@@ -146,14 +147,26 @@ class OverviewView(TemplateView):
         )
         agreements = filterset.qs
         currency = requested_currency(self.request)[0]
+
+        def figures():
+            return {
+                "agreement_count": agreements.count(),
+                "item_count": LineItem.objects.filter(
+                    agreement__in=agreements.values("pk")
+                ).count(),
+                "donor_count": agreements.values("donor").distinct().count(),
+                "totals": figure_totals(agreements, currency),
+                "charts": charts.for_agreements(agreements, currency),
+            }
+
+        if LedgerListView.is_whole_table(filterset):
+            # Every reader's first page: computed once per data version (aid/caching.py).
+            context.update(shared(self.request, f"overview:{currency}", figures))
+        else:
+            context.update(figures())
         context.update(
             filterset=filterset,
             currency=currency,
-            agreement_count=agreements.count(),
-            item_count=LineItem.objects.filter(agreement__in=agreements.values("pk")).count(),
-            donor_count=agreements.values("donor").distinct().count(),
-            totals=figure_totals(agreements, currency),
-            charts=charts.for_agreements(agreements, currency),
             latest=agreements.order_by("-announced_on", "-pk")[:5],
             sources=Source.objects.filter(
                 citations__agreement__in=Agreement.objects.published()

@@ -10,6 +10,9 @@ Environment:
     DJANGO_ALLOWED_HOSTS  comma-separated host names (default: localhost only)
     DJANGO_CSRF_TRUSTED_ORIGINS  comma-separated origins, e.g. https://ledger.example.org
     DATABASE_URL          e.g. postgres://user@127.0.0.1:5432/ledger (default: SQLite)
+    DATABASE_REPLICA_URL  a read replica of it, for the public pages (optional)
+    REDIS_URL             e.g. redis://127.0.0.1:6379/0: the cache all app servers share
+                          (default: each process's own memory)
     DJANGO_SECURE_SSL_REDIRECT  "0" when a proxy already redirects to HTTPS
 """
 
@@ -71,6 +74,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Public pages: ETag/Last-Modified from the data version, 304s, Cache-Control, and
+    # reads from the replica (aid/caching.py).
+    "aid.caching.PublicCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Who made a change, for the history of ledger records.
@@ -121,6 +127,40 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", os.environ.get("PGOPTIONS", "-c random_page_cost=1.1")
     )
+
+# A read replica serves the public pages' reads; the admin reads and writes the primary
+# (ledger/routers.py). Replication lag shows as a public page a moment behind.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    if "options" in DATABASES["default"].get("OPTIONS", {}):
+        DATABASES["replica"].setdefault("OPTIONS", {})["options"] = DATABASES["default"]["OPTIONS"][
+            "options"
+        ]
+LEDGER_READ_REPLICA = "replica" in DATABASES
+DATABASE_ROUTERS = ["ledger.routers.ReplicaRouter"]
+
+# The cache: Redis when REDIS_URL is set, so that every app server shares the summaries it
+# holds (aid/caching.py); otherwise each process's own memory. Keys hold the data version,
+# so a publication makes every server compute them again; nothing is deleted by hand.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "ledger",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public pages: any cache may keep one this long, then serve it stale this much longer
+# while it asks again (a 304 costs one query). Summaries stay in the cache at most this long.
+LEDGER_HTTP_MAX_AGE = int(os.environ.get("LEDGER_HTTP_MAX_AGE", "60"))
+LEDGER_HTTP_STALE_WHILE_REVALIDATE = 600
+LEDGER_SUMMARY_CACHE_SECONDS = 3600
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

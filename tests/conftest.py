@@ -1,5 +1,8 @@
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
+from django.core.signals import request_started
+from django.db import connection
 
 SEED_FIXTURE = "fixtures/ledger.json"
 
@@ -20,3 +23,38 @@ def superuser_client(client, superuser):
     """The admin, logged in as a superuser (tests/test_admin*.py)."""
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: summaries of another test's data never show."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _data_version_follows_each_write(request):
+    """Inside a test's transaction, each request sees the data version of the writes before it.
+
+    On PostgreSQL the version is bumped by deferred triggers at commit (aid/triggers.py), and
+    a test's transaction never commits. Before each request of such a test, the triggers
+    waiting for the commit are fired, as a commit would, on the raw connection so that
+    query counts do not see it.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if connection.vendor != "postgresql" or ("db" not in request.fixturenames and not marker):
+        yield
+        return
+
+    def fire_deferred_triggers(**kwargs):
+        if connection.in_atomic_block:
+            with connection.connection.cursor() as cursor:
+                # The triggers bump once per transaction; here, once per "commit".
+                cursor.execute("SELECT set_config('aid.data_version_bumped', '', true)")
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    request_started.connect(fire_deferred_triggers)
+    yield
+    request_started.disconnect(fire_deferred_triggers)

@@ -15,3 +15,8 @@ from ledger.settings import *  # noqa: E402, F403
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A replica that is the same database (a test mirror), so that the router can be tested on
+# either database; public reads use it only where a test turns LEDGER_READ_REPLICA on.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+LEDGER_READ_REPLICA = False

@@ -1,0 +1,135 @@
+"""Caching of the public pages: HTTP validators for any cache, and a shared cache of summaries.
+
+Public pages are the same for every reader and change only when the data does, so:
+
+- Every public response carries validators from the data version (models.DataVersion,
+  bumped by the database whenever a transaction that wrote the ledger commits): an `ETag`
+  and a `Last-Modified`, with `Cache-Control: public, max-age=…, stale-while-revalidate=…`.
+  A request whose `If-None-Match` (or `If-Modified-Since`) still holds is answered
+  `304 Not Modified` before the view runs: one query, no rendering.
+- Whole-table summaries (an unfiltered table's count, totals and facets; the unfiltered
+  overview's figures) are kept in Django's cache (Redis when REDIS_URL is set, so every
+  app server shares them; local memory otherwise) under a key holding the data version:
+  a publication, or any write, makes the next request compute them again. Nothing has to
+  be deleted, and no server can serve a summary older than the data it reads.
+
+Only views marked `public` (aid/urls.py) are touched; the admin, previews and health
+checks are not. Public reads go to the read replica when one is configured
+(ledger/routers.py); this middleware is where a request is marked as such.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.deprecation import MiddlewareMixin
+from django.utils.http import http_date, quote_etag
+from django.utils.translation import get_language
+
+from ledger import routers
+
+from .models import DataVersion
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    changed_at: datetime | None
+
+    @property
+    def token(self):
+        """Unique across a test database's flushes too: the number and the moment."""
+        moment = int(self.changed_at.timestamp() * 1_000_000) if self.changed_at else 0
+        return f"{self.number}.{moment}"
+
+
+def current_version():
+    """The data version as the (public) database sees it now."""
+    row = DataVersion.objects.filter(pk=1).values_list("number", "changed_at").first()
+    return Version(*row) if row else Version(0, None)
+
+
+def public(view):
+    """Marks a view as public: cacheable by anyone, read from the replica if there is one."""
+    view.ledger_public = True
+    return view
+
+
+def request_version(request):
+    """The version a public request was answered at, read once per request."""
+    version = getattr(request, "ledger_version", None)
+    if version is None:
+        version = request.ledger_version = current_version()
+    return version
+
+
+def shared(request, name, compute):
+    """compute(), kept in the shared cache for this data version under `name`.
+
+    A cache that cannot be reached (Redis restarting) costs the computation, never the page.
+    """
+    key = f"ledger:{request_version(request).token}:{name}"
+    try:
+        value = cache.get(key)
+    except Exception as error:  # Redis' own errors; the cache must never fail a page.
+        logger.warning("Cache unavailable, computing %s: %s", name, error)
+        return compute()
+    if value is not None:
+        return value
+    value = compute()
+    try:
+        cache.set(key, value, timeout=settings.LEDGER_SUMMARY_CACHE_SECONDS)
+    except Exception as error:
+        logger.warning("Cache unavailable, not keeping %s: %s", name, error)
+    return value
+
+
+class PublicCacheMiddleware(MiddlewareMixin):
+    """Validators and Cache-Control on public pages; 304 without running the view."""
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not getattr(view_func, "ledger_public", False):
+            return None
+        routers.read_from_replica()
+        if request.method not in ("GET", "HEAD"):
+            return None
+        version = request_version(request)
+        # Weak: a proxy that compresses the body keeps a weak validator valid.
+        request.ledger_etag = "W/" + quote_etag(f"{version.token}-{get_language()}")
+        request.ledger_last_modified = (
+            version.changed_at.replace(tzinfo=version.changed_at.tzinfo or UTC).timestamp()
+            if version.changed_at
+            else None
+        )
+        response = get_conditional_response(
+            request, etag=request.ledger_etag, last_modified=request.ledger_last_modified
+        )
+        if response is not None:
+            self.add_validators(request, response)
+        return response
+
+    def process_response(self, request, response):
+        if getattr(request, "ledger_etag", None) and response.status_code == 200:
+            if response.cookies:
+                # Something personal was set: no shared cache may keep it.
+                patch_cache_control(response, private=True)
+                return response
+            self.add_validators(request, response)
+        return response
+
+    @staticmethod
+    def add_validators(request, response):
+        response.headers["ETag"] = request.ledger_etag
+        if request.ledger_last_modified is not None:
+            response.headers["Last-Modified"] = http_date(request.ledger_last_modified)
+        patch_cache_control(
+            response,
+            public=True,
+            max_age=settings.LEDGER_HTTP_MAX_AGE,
+            stale_while_revalidate=settings.LEDGER_HTTP_STALE_WHILE_REVALIDATE,
+        )
