@@ -5,7 +5,7 @@ PORT   ?= 8000
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup seed lint format bench clean
+.PHONY: run test serve backup restore setup seed lint format bench clean
 
 run: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
@@ -14,6 +14,16 @@ run: setup
 
 test: setup
 	$(BIN)/pytest
+
+# `make serve`: production (README, "Serving in production"). DEBUG off, so settings refuse
+# to start without DJANGO_SECRET_KEY; the database is DATABASE_URL's. Migrations and static
+# files first, then gunicorn with ledger/gunicorn.conf.py in place of make's shell.
+serve: export DJANGO_DEBUG = 0
+serve: setup
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: DJANGO_SECRET_KEY is not set. Production needs a long random secret, e.g. export DJANGO_SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" >&2; exit 1; }
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	exec $(BIN)/gunicorn --config ledger/gunicorn.conf.py ledger.wsgi
 
 lint: setup
 	$(BIN)/ruff check .
