@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from aid.models import Agreement, Donor
 
-from .factories import make_citation, make_line_item, make_user
+from .factories import make_user
 from .test_settings import manage
 
 pytestmark = pytest.mark.django_db
