@@ -25,6 +25,17 @@ serve: setup
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	exec $(BIN)/gunicorn --config ledger/gunicorn.conf.py ledger.wsgi
 
+# `make backup FILE=…` / `make restore FILE=…` (README, "Backup and restore"): the database
+# in DATABASE_URL, with the settings' usual environment (a SECRET_KEY, or DJANGO_DEBUG=1).
+backup: setup
+	@test -n "$(FILE)" || { echo "make backup: name the file, e.g. make backup FILE=ledger-$$(date +%F).zip" >&2; exit 1; }
+	$(BIN)/python manage.py backup "$(FILE)"
+
+restore: setup
+	@test -n "$(FILE)" || { echo "make restore: name the backup, e.g. make restore FILE=ledger-2024-06-01.zip" >&2; exit 1; }
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py restore "$(FILE)"
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
