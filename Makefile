@@ -1,4 +1,5 @@
-# The ledger's two commands: `make run` and `make test`. Everything else is a step they take.
+# The ledger's two commands: `make run` and `make test`; production's: `make serve` (and
+# `make backup` / `make restore`). Everything else is a step they take.
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 8000

@@ -105,7 +105,7 @@ def by_natural_key(field):
 
 class Encoder(DjangoJSONEncoder):
     """Times to the microsecond: Django's encoder cuts them to milliseconds (ECMA-262), and
-    history's dates, the corrections log's order and the admin's locking would not survive."""
+    history's dates, and so the corrections log, would not survive a restore."""
 
     def default(self, o):
         if isinstance(o, datetime.datetime | datetime.time):
@@ -201,14 +201,27 @@ def write_backup(path):
 def write_model(archive, label):
     model = apps.get_model(label)
     member = f"data/{label}.jsonl"
-    rows = model._base_manager.order_by("pk")
+    rows = model._base_manager.order_by("pk").iterator(chunk_size=CHUNK)
+    counted = Counted(rows)
     with archive.open(member, "w", force_zip64=True) as raw:
         writer = HashingWriter(raw)
         text = io.TextIOWrapper(io.BufferedWriter(writer), encoding="utf-8", newline="\n")
-        Serializer().serialize(rows.iterator(chunk_size=CHUNK), stream=text, cls=Encoder)
+        Serializer().serialize(counted, stream=text, cls=Encoder)
         text.flush()
         text.detach().flush()
-    return {"model": label, "member": member, "rows": rows.count(), "sha256": writer.hexdigest()}
+    return {"model": label, "member": member, "rows": counted.count, "sha256": writer.hexdigest()}
+
+
+class Counted:
+    """An iterable that counts what passes through it."""
+
+    def __init__(self, rows):
+        self.rows, self.count = rows, 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.count += 1
+            yield row
 
 
 @dataclass
@@ -228,33 +241,36 @@ def open_backup(path):
     except (zipfile.BadZipFile, OSError) as error:
         raise BackupError(f"{path} is not a ledger backup (not a zip file: {error}).") from None
     try:
+        return Backup(archive, checked_manifest(path, archive))
+    except BaseException:
+        archive.close()
+        raise
+
+
+def checked_manifest(path, archive):
+    try:
         manifest = json.loads(archive.read("manifest.json"))
-    except (KeyError, ValueError):
-        archive.close()
+        kind = (manifest["format"], manifest["version"])
+        models = [entry["model"] for entry in manifest["models"]]
+        members = [(entry["member"], entry["sha256"]) for entry in manifest["models"]]
+        members += [(entry["member"], entry["sha256"]) for entry in manifest["sources"]]
+    except (KeyError, TypeError, ValueError):
         raise BackupError(f"{path} is not a ledger backup (no readable manifest.json).") from None
-    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-        archive.close()
-        raise BackupError(
-            f"{path} is not a ledger backup of version {VERSION} "
-            f"(format {manifest.get('format')!r}, version {manifest.get('version')!r})."
-        )
-    if [entry["model"] for entry in manifest["models"]] != MODELS:
-        archive.close()
+    if kind != (FORMAT, VERSION):
+        raise BackupError(f"{path} is not a ledger backup of version {VERSION} ({kind}).")
+    if models != MODELS:
         raise BackupError(f"{path} holds other tables than this version of the ledger.")
-    for entry in manifest["models"] + manifest["sources"]:
+    for member, sha256 in members:
         try:
-            with archive.open(entry["member"]) as member:
-                digest = hashlib.file_digest(member, "sha256").hexdigest()
+            with archive.open(member) as data:
+                digest = hashlib.file_digest(data, "sha256").hexdigest()
         except (KeyError, zipfile.BadZipFile, OSError) as error:
-            archive.close()
-            raise BackupError(f"{path} is damaged: {entry['member']} ({error}).") from None
-        if digest != entry["sha256"]:
-            archive.close()
+            raise BackupError(f"{path} is damaged: {member} ({error}).") from None
+        if digest != sha256:
             raise BackupError(
-                f"{path} is damaged: {entry['member']} does not match its checksum. "
-                "Nothing was restored."
+                f"{path} is damaged: {member} does not match its checksum. Nothing was restored."
             )
-    return Backup(archive, manifest)
+    return manifest
 
 
 def rows_in_the_way():
@@ -362,15 +378,33 @@ def continue_ids_past_history(cursor):
 
 
 def load_model(archive, entry):
+    model = apps.get_model(entry["model"])
+    batch, count = [], 0
     with archive.open(entry["member"]) as raw:
         lines = io.TextIOWrapper(raw, encoding="utf-8")
-        count = 0
         for record in serializers.deserialize("jsonl", lines, handle_forward_references=False):
-            # Every row is new here: an INSERT, without the UPDATE that save() tries first.
-            record.save(force_insert=True)
             count += 1
+            if in_bulk(model):
+                batch.append(record.object)
+                if len(batch) == CHUNK:
+                    model._base_manager.bulk_create(batch)
+                    batch = []
+            else:
+                # A raw save: no save() of the model's own, no history made; an INSERT only.
+                record.save(force_insert=True)
+    if batch:
+        model._base_manager.bulk_create(batch)
     if count != entry["rows"]:
         raise BackupError(f"{entry['member']} holds {count} rows, its manifest {entry['rows']}.")
+
+
+def in_bulk(model):
+    """Whether rows can go in 2,000 to an INSERT: bulk_create stamps auto_now fields anew and
+    cannot set many-to-many relations, so models with either go a row at a time."""
+    return not model._meta.many_to_many and not any(
+        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        for field in model._meta.concrete_fields
+    )
 
 
 def write_sources(backup):

@@ -320,6 +320,9 @@ class TestRefusals:
         path.write_text("id,description\n1,F-16\n")
         self.refused(path, r"notes.zip is not a ledger backup")
         self.refused(tmp_path / "nowhere.zip", r"There is no file")
+        with zipfile.ZipFile(other := tmp_path / "other.zip", "w") as archive:
+            archive.writestr("manifest.json", '{"format": "ledger-backup"}')
+        self.refused(other, r"other.zip is not a ledger backup \(no readable manifest")
 
     def test_a_source_text_that_differs_from_the_backups(self, backup_file, tmp_path, settings):
         name = next(iter(backup.source_files()))
