@@ -42,6 +42,12 @@ class TestHealthz:
         assert client.post("/healthz").status_code == HTTPStatus.METHOD_NOT_ALLOWED
 
     @pytest.mark.django_db
+    def test_answers_plain_http_where_pages_redirect_to_https(self, client, settings):
+        settings.SECURE_SSL_REDIRECT = True
+        assert client.get("/donors/").status_code == HTTPStatus.MOVED_PERMANENTLY
+        assert client.get("/healthz").status_code == HTTPStatus.OK
+
+    @pytest.mark.django_db
     def test_unavailable_while_a_migration_is_not_applied(self, client):
         # As after a deploy whose `migrate` has not run: the database lacks the newest one.
         recorder = MigrationRecorder(connection)
