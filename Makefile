@@ -1,11 +1,12 @@
-# The ledger's two commands: `make run` and `make test`. Everything else is a step they take.
+# The ledger's two commands: `make run` and `make test`; production's: `make serve` (and
+# `make backup` / `make restore`). Everything else is a step they take.
 PYTHON ?= python3
 VENV   ?= .venv
 PORT   ?= 8000
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup seed lint format bench clean
+.PHONY: run test serve backup restore setup seed lint format bench clean
 
 run: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
@@ -14,6 +15,27 @@ run: setup
 
 test: setup
 	$(BIN)/pytest
+
+# `make serve`: production (README, "Serving in production"). DEBUG off, so settings refuse
+# to start without DJANGO_SECRET_KEY; the database is DATABASE_URL's. Migrations and static
+# files first, then gunicorn with ledger/gunicorn.conf.py in place of make's shell.
+serve: export DJANGO_DEBUG = 0
+serve: setup
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: DJANGO_SECRET_KEY is not set. Production needs a long random secret, e.g. export DJANGO_SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" >&2; exit 1; }
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	exec $(BIN)/gunicorn --config ledger/gunicorn.conf.py ledger.wsgi
+
+# `make backup FILE=…` / `make restore FILE=…` (README, "Backup and restore"): the database
+# in DATABASE_URL, with the settings' usual environment (a SECRET_KEY, or DJANGO_DEBUG=1).
+backup: setup
+	@test -n "$(FILE)" || { echo "make backup: name the file, e.g. make backup FILE=ledger-$$(date +%F).zip" >&2; exit 1; }
+	$(BIN)/python manage.py backup "$(FILE)"
+
+restore: setup
+	@test -n "$(FILE)" || { echo "make restore: name the backup, e.g. make restore FILE=ledger-2024-06-01.zip" >&2; exit 1; }
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py restore "$(FILE)"
 
 lint: setup
 	$(BIN)/ruff check .
