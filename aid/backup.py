@@ -69,6 +69,7 @@ NOT_BACKED_UP = {
     "axes.accessattemptexpiration": "failed-login counts, which expire within the hour",
     "axes.accessfailurelog": "a log of failed logins, kept by the server's own logs too",
     "axes.accesslog": "a log of logins, kept by the server's own logs too",
+    "aid.dataversion": "kept by the database's triggers: the restore's own writes move it on",
 }
 # Migrations make these rows in every database (0002_categories, the groups' migrations);
 # a restore replaces them with the backup's, ids and all.

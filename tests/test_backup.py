@@ -14,6 +14,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group, User
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 
 from aid import backup, triggers
@@ -292,7 +293,11 @@ class TestRefusals:
         assert counts() == before
 
     def test_a_database_that_holds_records(self, backup_file):
-        self.refused(backup_file, r"not empty: it holds 7 donors, 2 sources, 10 agreements")
+        counts = (
+            f"{Donor.objects.count()} donors, {Source.objects.count()} sources, "
+            f"{Agreement.objects.count()} agreements"
+        )
+        self.refused(backup_file, rf"not empty: it holds {counts}")
 
     def test_a_damaged_backup(self, backup_file):
         damaged = rewrite(
@@ -309,10 +314,12 @@ class TestRefusals:
             manifest["migrations"]["aid"] = manifest["migrations"]["aid"][:-1]
             return json.dumps(manifest).encode()
 
+        applied = MigrationLoader(connection).applied_migrations
+        second_last = sorted(name for app, name in applied if app == "aid")[-2]
         wipe()
         self.refused(
             rewrite(backup_file, "manifest.json", older),
-            r"migrations differ from the backup's \(aid: the backup's rows fit 0007_",
+            rf"migrations differ from the backup's \(aid: the backup's rows fit {second_last},",
         )
 
     def test_a_file_that_is_not_a_backup(self, tmp_path, db):
