@@ -101,8 +101,9 @@ class PublicCacheMiddleware(MiddlewareMixin):
         version = request_version(request)
         # Weak: a proxy that compresses the body keeps a weak validator valid.
         request.ledger_etag = "W/" + quote_etag(f"{version.token}-{get_language()}")
+        # HTTP dates have whole seconds: a fraction would make every If-Modified-Since older.
         request.ledger_last_modified = (
-            version.changed_at.replace(tzinfo=version.changed_at.tzinfo or UTC).timestamp()
+            int(version.changed_at.replace(tzinfo=version.changed_at.tzinfo or UTC).timestamp())
             if version.changed_at
             else None
         )
