@@ -7,7 +7,9 @@ rules.PROPOSE_AT. Every reading is recorded as Evidence, every doubt as a Doubt.
 """
 
 import re
+import string
 from decimal import Decimal
+from functools import cached_property
 
 from aid.choices import Qualifier
 
@@ -20,48 +22,69 @@ from .text import reading_view
 from .when import SAME_DAY, find_basis, find_dates, find_period
 
 # --- compiled tables -------------------------------------------------------------------------
+# Each table is one alternation without groups, which Python's re scans quickly, and a
+# lookup that says which row matched: a regex with a named group per row is 20-80 times
+# slower on a long document.
 
-_NOT_PART_OF = r"(?<!South )(?<!Latin )(?<!Central )(?<!North )(?<![\w-])"
 
+class _Table:
+    """One scanner for the rows of a table, and the row a match belongs to."""
 
-def _donor_regex():
-    parts = []
-    for index, entry in enumerate(g.DONORS):
-        names = g._names_pattern(entry.names)
-        parts.append(rf"(?P<d{index}>{_NOT_PART_OF}(?:{names}){g.MADE_IN}(?![\w]))")
-        if entry.adjective:
-            parts.append(
-                rf"(?P<a{index}>(?<![\w-]){re.escape(entry.adjective)}\s+{g.GOVERNMENT_WORDS}\b)"
-            )
-    for index, (_, names, adjective) in enumerate(g.ADVERSARIES):
-        parts.append(rf"(?P<x{index}>(?<![\w-])(?:{g._names_pattern(names)}){g.MADE_IN}(?!\w))")
-        parts.append(
-            rf"(?P<y{index}>(?<![\w-]){re.escape(adjective)}\s+"
-            rf"(?:\w+\s+)?{g.ADVERSARY_ACTOR_WORDS}\b)"
+    def __init__(self, rows, pattern_of, flags=0, after=r"(?![\w-])"):
+        self.rows = rows
+        patterns = [pattern_of(row) for row in rows]
+        # A leading \b rather than a look-behind keeps re's fast scan; a name glued to a
+        # hyphen ("M-AT-4") is dropped below.
+        self.scanner = re.compile(
+            r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + ")" + after, flags
         )
-    return re.compile("|".join(parts))
+        self.exact = [re.compile(p, flags) for p in patterns]
+        self.known = {}  # words -> row: documents repeat their names
+
+    def finditer(self, view, start, end):
+        for match in self.scanner.finditer(view, start, end):
+            if match.start() and view[match.start() - 1] == "-":
+                continue
+            words = match.group()
+            row = self.known.get(words)
+            if row is None:
+                row = next(
+                    (
+                        row
+                        for row, exact in zip(self.rows, self.exact, strict=True)
+                        if exact.fullmatch(words)
+                    ),
+                    None,
+                )
+                if row is not None and len(self.known) < 10_000:
+                    self.known[words] = row
+            if row is not None:
+                yield match, row
 
 
-DONOR_RE = _donor_regex()
-SYSTEM_RE = re.compile(
-    "|".join(
-        rf"(?P<s{index}>(?<![\w-])(?:{entry.pattern})(?![\w]|-\w))"
-        for index, entry in enumerate(g.WEAPON_SYSTEMS)
-    )
+_NAMES = {}
+for _entry in g.DONORS:
+    _NAMES.update(dict.fromkeys(_entry.names, ("donor", _entry)))
+for _name, _names, _adjective in g.ADVERSARIES:
+    _NAMES.update(dict.fromkeys(_names, ("adversary", _name)))
+NAME_RE = re.compile(r"\b(?:" + g._names_pattern(_NAMES) + rf"){g.MADE_IN}(?![\w])")
+# A name inside a longer one is not that name: "South America", "Latin America".
+NOT_PART_OF = re.compile(r"(?:South|Latin|Central|North)\s$")
+_ADJECTIVES = {entry.adjective: entry for entry in g.DONORS if entry.adjective}
+ADJECTIVE_RE = re.compile(
+    rf"\b(?P<adjective>{g._names_pattern(_ADJECTIVES)})\s+{g.GOVERNMENT_WORDS}\b"
 )
-GENERIC_RE = re.compile(
-    "|".join(
-        rf"(?P<k{index}>(?<![\w-])(?i:{pattern})(?![\w-]))"
-        for index, (_, pattern) in enumerate(g.GENERIC_NOUNS)
-    )
+_ADVERSARY_ADJECTIVES = {adjective: name for name, _, adjective in g.ADVERSARIES}
+ADVERSARY_ADJECTIVE_RE = re.compile(
+    rf"\b(?P<adjective>{g._names_pattern(_ADVERSARY_ADJECTIVES)})\s+"
+    rf"(?:\w+\s+)?{g.ADVERSARY_ACTOR_WORDS}\b"
 )
-VERB_RE = re.compile(
-    "|".join(
-        rf"(?P<v{index}>(?<![\w-])(?:{rule.pattern})(?![\w-]))"
-        for index, rule in enumerate(r.PLEDGE_VERBS)
-    ),
-    re.I,
-)
+SYSTEMS = _Table(g.WEAPON_SYSTEMS, lambda entry: entry.pattern, after=r"(?![\w]|-\w)")
+# Generic nouns and verbs are matched against the text in lower case: an IGNORECASE pattern
+# would be scanned character by character.
+GENERICS = _Table(g.GENERIC_NOUNS, lambda row: row[1])
+VERBS = _Table(r.PLEDGE_VERBS, lambda rule: rule.pattern)
+ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 DOUBT_RES = [(rule, re.compile(rule.pattern, re.I)) for rule in r.DOUBTS]
 MODIFIERS = (
     r"(?:(?:more|additional|new|further|extra|modern|modernised|modernized|refurbished|"
@@ -72,6 +95,8 @@ COUNT_BEFORE = re.compile(rf"{n.COUNT.pattern}\s+{MODIFIERS}$")
 YEAR_WORDS = re.compile(
     r"(?i:\b(?:in|by|since|until|from|of|to|during|before|after|and|early|late|mid|year)\s+$)"
 )
+DIGIT = re.compile(r"\d")
+MONTH_NAME = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
 CLAUSE_END = re.compile(
     r";|[.!?](?=[\"')\]]*(?:\s|$))|,\s+(?:which|while|whereas|although|but|though)\b"
 )
@@ -96,8 +121,11 @@ def find_candidates(text):
     if not text.strip():
         return []
     view = reading_view(text)
+    lower = view.lower()
+    if len(lower) != len(view):  # a few characters lengthen in lower case ("İ")
+        lower = view.translate(ASCII_LOWER)
     cut = cut_passages(text, view)
-    readings = [_read(text, view, passage) for passage in cut]
+    readings = [_Reading(view, lower, passage) for passage in cut]
     candidates = []
     for passage, reading in zip(cut, readings, strict=True):
         candidate = _candidate(text, view, passage, reading, cut, readings)
@@ -107,96 +135,112 @@ def find_candidates(text):
 
 
 class _Reading:
-    """What one passage names, before it is weighed."""
+    """What one passage names, read when first asked: most passages are never weighed."""
 
-    __slots__ = (
-        "donors",
-        "adversaries",
-        "verbs",
-        "recipients",
-        "systems",
-        "dates",
-        "aid_noun",
-        "text",
-    )
+    def __init__(self, view, lower, passage):
+        self.view, self.lower, self.start, self.end = view, lower, passage.start, passage.end
+        self.text = view[passage.start : passage.end]
+        self.has_digit = bool(DIGIT.search(self.text))
 
+    @cached_property
+    def actors(self):
+        return _actors(self.view, self.start, self.end)
 
-def _read(text, view, passage):
-    reading = _Reading()
-    start, end = passage.start, passage.end
-    reading.text = view[start:end]
-    reading.donors, reading.adversaries = _actors(view, start, end)
-    reading.verbs = _verbs(view, start, end)
-    masked = [(d_start, d_end) for d_start, d_end, *_ in reading.donors]
-    reading.recipients = [
-        match
-        for match in g.RECIPIENT.finditer(view, start, end)
-        if not any(m_start <= match.start() < m_end for m_start, m_end in masked)
-    ]
-    reading.systems = _systems(view, start, end)
-    reading.dates = find_dates(view, start, end) if _may_have_date(reading.text) else []
-    reading.aid_noun = g.AID_NOUNS.search(view, start, end)
-    return reading
+    @property
+    def donors(self):
+        return self.actors[0]
 
+    @property
+    def adversaries(self):
+        return self.actors[1]
 
-def _may_have_date(words):
-    return any(ch.isdigit() for ch in words) or re.search(r"[A-Z][a-z]{2}", words)
+    @cached_property
+    def verbs(self):
+        return _verbs(self.view, self.lower, self.start, self.end)
+
+    @cached_property
+    def recipients(self):
+        masked = [(d_start, d_end) for d_start, d_end, *_ in self.donors]
+        return [
+            match
+            for match in g.RECIPIENT.finditer(self.view, self.start, self.end)
+            if not any(m_start <= match.start() < m_end for m_start, m_end in masked)
+        ]
+
+    @cached_property
+    def systems(self):
+        return _systems(self.view, self.lower, self.start, self.end)
+
+    @cached_property
+    def dates(self):
+        if not (self.has_digit or MONTH_NAME.search(self.text)):
+            return []
+        return find_dates(self.view, self.start, self.end)
+
+    @cached_property
+    def aid_noun(self):
+        return g.AID_NOUNS.search(self.lower, self.start, self.end)
 
 
 def _actors(view, start, end):
     """Donor mentions (start, end, entry, how) and adversary mentions (start, end, name)."""
     donors, adversaries = [], []
-    for match in DONOR_RE.finditer(view, start, end):
-        group = match.lastgroup
-        kind, index = group[0], int(group[1:])
-        words = match.group()
-        if kind in "da":
-            entry = g.DONORS[index]
-            before = view[max(start, match.start() - 30) : match.start()]
-            if kind == "d" and words in g.PLACE_NAMES and g.PLACE_WORDS.search(before):
-                continue  # "the summit in Vilnius": a place
-            if kind == "d" and g.BENEFICIARY_WORDS.search(before):
-                continue  # "support for Taiwan": a beneficiary, not a donor
-            how = "name" if kind == "d" else "adjective"
-            donors.append((match.start(), match.end(), entry, how))
-        else:
-            adversaries.append((match.start(), match.end(), g.ADVERSARIES[index][0]))
+    for match in NAME_RE.finditer(view, start, end):
+        if match.start() and view[match.start() - 1] in "-_":
+            continue
+        kind, entry = _NAMES[match.group()]
+        before = view[max(start, match.start() - 30) : match.start()]
+        if NOT_PART_OF.search(before):
+            continue
+        if kind == "adversary":
+            adversaries.append((match.start(), match.end(), entry))
+            continue
+        if match.group() in g.PLACE_NAMES and g.PLACE_WORDS.search(before):
+            continue  # "the summit in Vilnius": a place
+        if g.BENEFICIARY_WORDS.search(before):
+            continue  # "support for Taiwan": a beneficiary, not a donor
+        donors.append((match.start(), match.end(), entry, "name"))
+    for match in ADJECTIVE_RE.finditer(view, start, end):
+        entry = _ADJECTIVES[match.group("adjective")]
+        donors.append((match.start(), match.end(), entry, "adjective"))
+    for match in ADVERSARY_ADJECTIVE_RE.finditer(view, start, end):
+        name = _ADVERSARY_ADJECTIVES[match.group("adjective")]
+        adversaries.append((match.start(), match.end(), name))
+    donors.sort(key=lambda donor: donor[0])
+    adversaries.sort(key=lambda adversary: adversary[0])
     return donors, adversaries
 
 
-def _verbs(view, start, end):
+def _verbs(view, lower, start, end):
     """Pledge verbs as (start, end, rule, negated); a verb that needs an object has it."""
     found = []
-    for match in VERB_RE.finditer(view, start, end):
-        rule = r.PLEDGE_VERBS[int(match.lastgroup[1:])]
+    for match, rule in VERBS.finditer(lower, start, end):
         if rule.needs:
-            after = view[match.end() : min(end, match.end() + r.NEEDS_WITHIN)]
-            if not re.search(rf"(?i:\b(?:{rule.needs})\b)", after):
+            after = lower[match.end() : min(end, match.end() + r.NEEDS_WITHIN)]
+            if not re.search(rf"\b(?:{rule.needs})\b", after):
                 continue
         negated = bool(r.NEGATION.search(view[max(start, match.start() - 40) : match.start()]))
         found.append((match.start(), match.end(), rule, negated))
     return found
 
 
-def _systems(view, start, end):
+def _systems(view, lower, start, end):
     """Equipment named in view[start:end]: named systems first, then generic nouns."""
     found = []
-    for match in SYSTEM_RE.finditer(view, start, end):
-        entry = g.WEAPON_SYSTEMS[int(match.lastgroup[1:])]
+    for match, entry in SYSTEMS.finditer(view, start, end):
         s_end, unit = match.end(), entry.unit
         noun = g.SYSTEM_NOUN.match(view, s_end, end)
         if noun:
             s_end = noun.end()
             unit = g.UNIT_NAMES.get(noun.group("noun").lower(), noun.group("noun").lower())
         found.append(System(entry.name, entry.category, unit, match.start(), s_end, True))
-    for match in GENERIC_RE.finditer(view, start, end):
+    for match, (category, _) in GENERICS.finditer(lower, start, end):
         if any(
             s.start <= match.start() < s.end or match.start() <= s.start < match.end()
             for s in found
             if s.specific
         ):
             continue
-        category = g.GENERIC_NOUNS[int(match.lastgroup[1:])][0]
         words = re.sub(r"\s+", " ", match.group()).lower()
         unit = g.UNIT_NAMES.get(words, words)
         found.append(System(words, category, unit, match.start(), match.end(), False))
@@ -251,7 +295,8 @@ def _figures(view, passage, reading):
         taken.append((figure.start, system.start))
         figures.append(figure)
 
-    for match in n.MONEY_BARE.finditer(view, start, end):
+    bare = n.MONEY_BARE.finditer(view, start, end) if n.ANY_SCALE.search(view, start, end) else ()
+    for match in bare:
         if not free(match.start(), match.end()) or inside_system(match.start(), match.end()):
             continue
         figure = _bare_money(view, match, passage, figures)
@@ -498,15 +543,16 @@ def _describe(view, figure, tail_end):
 def _candidate(text, view, passage, reading, cut, readings):
     if passage.kind in ("heading", "footnote"):
         return None
-    figures = _figures(view, passage, reading) if _may_have_figures(reading) else []
     intro = readings[passage.intro] if passage.intro is not None else None
-    own_verbs = [verb for verb in reading.verbs]
+    # Cheapest tests first: most passages have no figure, no donor and no list to belong to.
+    may_count = _may_have_figures(reading)
+    if not (may_count or intro is not None or reading.donors):
+        return None
+    figures = _figures(view, passage, reading) if may_count else []
     intro_pledges = bool(intro and intro.donors and any(not negated for *_, negated in intro.verbs))
-    mentions_aid = bool(reading.aid_noun or reading.systems)
-    qualifies = (
-        bool(figures)
-        or (reading.donors and own_verbs and mentions_aid)
-        or (intro_pledges and mentions_aid)
+    own_verbs = reading.verbs if (figures or reading.donors) else []
+    qualifies = bool(figures) or (
+        (intro_pledges or (reading.donors and own_verbs)) and (reading.aid_noun or reading.systems)
     )
     if not qualifies:
         return None
@@ -627,15 +673,19 @@ def _candidate(text, view, passage, reading, cut, readings):
     return candidate
 
 
+NUMBER_WORD = re.compile(
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|dozen|half|a|an)\b"
+)
+
+
 def _may_have_figures(reading):
-    return (
-        any(ch.isdigit() for ch in reading.text)
-        or reading.systems
-        or re.search(
-            r"(?i:\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|"
-            r"hundred|dozen|half|an?)\b)",
-            reading.text,
-        )
+    """Digits, or a number word before a scale or a kind of equipment."""
+    if reading.has_digit:
+        return True
+    return bool(NUMBER_WORD.search(reading.lower, reading.start, reading.end)) and bool(
+        n.ANY_SCALE.search(reading.view, reading.start, reading.end) or reading.systems
     )
 
 
@@ -697,6 +747,7 @@ def _read_figures(view, passage, candidate, verbs):
         for s in candidate.systems
         if not any(q.start <= s.start < q.end for q in attached.values())
     ]
+    doubt_words = _doubt_words(view, passage) if figures else []
     for figure, tail_end in zip(figures, tails, strict=True):
         basis = find_basis(view, figure.start, figure.end, tail_end)
         if basis:
@@ -740,7 +791,7 @@ def _read_figures(view, passage, candidate, verbs):
         if figure.kind == "amount":
             _amount_category(view, figure, tail_end, counted_systems)
             _donor_currency(figure, candidate)
-        _figure_doubts(view, passage, figure)
+        _figure_doubts(passage, figure, doubt_words)
 
 
 def _distance(verb, figure):
@@ -812,19 +863,26 @@ def _donor_currency(figure, candidate):
         )
 
 
-def _figure_doubts(view, passage, figure):
+def _doubt_words(view, passage):
+    """Every doubt rule's words in the passage, found once: (rule, start, end, words)."""
+    return [
+        (rule, match.start(), match.end(), match.group())
+        for rule, pattern in DOUBT_RES
+        for match in pattern.finditer(view, passage.start, passage.end)
+    ]
+
+
+def _figure_doubts(passage, figure, doubt_words):
+    """The doubts whose words stand just before or just after the figure (one per rule)."""
     before_start = max(passage.start, figure.start - r.DOUBT_BEFORE)
     after_end = min(passage.end, figure.end + r.DOUBT_AFTER)
-    for rule, pattern in DOUBT_RES:
-        match = pattern.search(view, before_start, figure.start) or pattern.search(
-            view, figure.end, after_end
-        )
-        if match:
-            figure.doubts.append(
-                Doubt(
-                    rule.name, rule.reason, rule.penalty, match.group(), match.start(), match.end()
-                )
-            )
+    seen = set()
+    for rule, start, end, words in doubt_words:
+        near = before_start <= start and end <= figure.start
+        near = near or (figure.end <= start and end <= after_end)
+        if near and rule.name not in seen:
+            seen.add(rule.name)
+            figure.doubts.append(Doubt(rule.name, rule.reason, rule.penalty, words, start, end))
 
 
 def _passage_doubts(view, passage, candidate):

@@ -87,7 +87,7 @@ DONORS = [
     DonorEntry("european-investment-bank", "European Investment Bank", EU, "", (
         "European Investment Bank", "EIB")),
     DonorEntry("nato", "NATO", ML, "", ("North Atlantic Treaty Organization", "NATO",
-                                        "the Alliance")),
+                                        "Alliance")),
     DonorEntry("world-bank", "World Bank", ML, "", ("World Bank",)),
     DonorEntry("international-monetary-fund", "International Monetary Fund", ML, "", (
         "International Monetary Fund", "IMF")),
@@ -192,7 +192,7 @@ WEAPON_SYSTEMS = [
     WeaponEntry("M109", r"M109(?:A\d\w*)?s?", "artillery", "howitzers"),
     WeaponEntry("PzH 2000", r"PzH[ -]?2000s?", "artillery", "howitzers"),
     WeaponEntry("CAESAR", r"CAESARs?|Caesars?", "artillery", "howitzers"),
-    WeaponEntry("Archer", r"Archer(?: howitzers?)?(?= )", "artillery", "howitzers"),
+    WeaponEntry("Archer", r"Archer", "artillery", "howitzers"),
     WeaponEntry("Krab", r"Krabs?|Zuzanas?|Bohdanas?|AS-90s?|D-30s?", "artillery", "howitzers"),
     WeaponEntry("howitzers", rf"{CALIBRE}(?i: (?:self-propelled |towed )?howitzers?)",
                 "artillery", "howitzers"),
@@ -237,25 +237,26 @@ WEAPON_SYSTEMS = [
     WeaponEntry("Humvee", r"Humvees?|HMMWVs?", "vehicles", "vehicles"),
 ]
 
-# Words for kinds of equipment, matched in any case. Longer phrases first.
+# Words for kinds of equipment, matched in any case (written in lower case: they are matched
+# against the text in lower case). Longer phrases first.
 GENERIC_NOUNS = [
     ("aircraft", r"(?:multi-role |multirole )?fighter (?:jets|aircraft|planes)|"
                  r"jet fighters|fighter jet|combat aircraft|warplanes|helicopters|aircraft"),
     ("air-defence", r"air[- ]defen[cs]e (?:systems?|missiles|launchers|batteries|interceptors)|"
                     r"anti-aircraft (?:systems|guns|missiles)|interceptors|air[- ]defen[cs]e"),
     ("anti-tank", r"anti-tank (?:systems|weapons|missiles|guided missiles|launchers|mines)|"
-                  r"ATGMs"),
+                  r"atgms"),
     ("artillery", r"self-propelled howitzers|howitzers|mortars|multiple (?:launch )?rocket "
-                  r"(?:launchers|systems)|rocket launchers|MLRS|artillery (?:systems|pieces)"),
+                  r"(?:launchers|systems)|rocket launchers|mlrs|artillery (?:systems|pieces)"),
     ("ammunition", r"artillery shells|artillery rounds|artillery ammunition|shells|"
                    r"rounds(?! of (?:talks|negotiations|sanctions|consultations|voting))|"
                    r"ammunition|munitions|cartridges|rockets|grenades"),
     ("armoured-vehicles", r"main battle tanks|(?<!think )(?<!fuel )tanks|"
-                          r"infantry fighting vehicles|IFVs|armou?red personnel carriers|APCs|"
-                          r"armou?red (?:vehicles|cars)|MRAPs"),
+                          r"infantry fighting vehicles|ifvs|armou?red personnel carriers|apcs|"
+                          r"armou?red (?:vehicles|cars)|mraps"),
     ("missiles", r"cruise missiles|ballistic missiles|long-range missiles|anti-ship missiles|"
                  r"guided missiles|missiles"),
-    ("drones", r"(?:FPV |attack |reconnaissance )?drones|UAVs|unmanned aerial vehicles|"
+    ("drones", r"(?:fpv |attack |reconnaissance )?drones|uavs|unmanned aerial vehicles|"
                r"loitering munitions"),
     ("naval", r"(?:coastal and river |coastal |river )?patrol boats|boats|ships|vessels|"
               r"minehunters|corvettes|frigates"),
@@ -285,11 +286,12 @@ UNIT_NAMES = {
 }
 
 # Nouns that make a donor and a pledge verb a pledge ("will provide defence assistance").
+# Matched against the text in lower case.
 AID_NOUNS = re.compile(
-    r"(?i:\b(?:aid|assistance|(?:military|defen[cs]e|financial|security) support|"
+    r"\b(?:aid|assistance|(?:military|defen[cs]e|financial|security) support|"
     r"package|weapons|arms|equipment|ammunition|funding|financing|fund|funds|loan|loans|"
     r"grant|training|(?:security|cooperation|bilateral) agreement|agreement|coalition|"
-    r"initiative)\b)"
+    r"initiative)\b"
 )
 
 # Names that are also places: after "in", "to", "visiting"… they name the place, not an actor.

@@ -119,7 +119,7 @@ WORDS = (
 _SCALE = r"(?i:trillion|billions?|millions?|thousand|bn|bln|mln|mn|tn|trn|k|m|b)"
 SCALE = rf"(?:\s?{_SCALE}(?![\w]))"
 _SYMBOL = "|".join(re.escape(s) for s in sorted(CURRENCY_SYMBOLS, key=len, reverse=True))
-_CODE = r"(?<![A-Za-z])(?:" + "|".join(sorted(CURRENCIES - WORD_LIKE_CODES)) + r")(?![A-Za-z])"
+_CODE = r"\b(?:" + "|".join(sorted(CURRENCIES - WORD_LIKE_CODES)) + r")(?![A-Za-z])"
 _WORD = (
     r"(?i:"
     + "|".join(re.escape(w) for w in sorted(CURRENCY_WORDS, key=len, reverse=True))
@@ -142,6 +142,23 @@ MONEY_AFTER = re.compile(
 MONEY_BARE = re.compile(
     rf"(?P<num>{DIGITS}|{WORDS})\s?(?P<scale>(?i:{'|'.join(SCALE_WORDS)}))(?![\w])"
 )
+# Cheap tests that spare a passage the figure patterns.
+ANY_CURRENCY = re.compile(r"[$€£¥₴₩₺]|zł|Fr\.|\b[A-Z]{3}\b")
+ANY_CURRENCY_WORD = re.compile(  # against the text in lower case
+    r"\b(?:" + "|".join(re.escape(w.lower()) for w in CURRENCY_WORDS) + r")\b"
+)
+ANY_SCALE = re.compile(rf"\b(?i:{'|'.join(SCALE_WORDS)})\b|\d(?i:bn|mn|mln)\b")
+
+
+def has_currency(view, lower, start, end):
+    """Whether view[start:end] may hold an amount: a symbol, an ISO code or a currency word."""
+    for match in ANY_CURRENCY.finditer(view, start, end):
+        words = match.group()
+        if len(words) != 3 or not words.isupper() or words in CURRENCIES:
+            return True
+    return bool(ANY_CURRENCY_WORD.search(lower, start, end))
+
+
 # A number that may count things: digits, or words one to ninety-nine, hundred, dozen.
 COUNT = re.compile(
     rf"(?P<num>{DIGITS}|(?i:\b(?:a dozen|two dozen|(?:{_TENS})(?:-(?:{_UNITS}))?|{_UNITS}|ten|"
@@ -194,21 +211,32 @@ def currency_of(words):
     return None
 
 
+_BEFORE = dict(QUALIFIERS_BEFORE)
+_AFTER = dict(QUALIFIERS_AFTER)
+QUALIFIER_BEFORE = re.compile(
+    r"(?<![\w])(?P<words>"
+    + "|".join(re.escape(words) for words, _ in QUALIFIERS_BEFORE)
+    + rf")\s*{FILLERS}$",
+    re.I,
+)
+QUALIFIER_AFTER = re.compile(
+    r"\s+(?P<words>" + "|".join(re.escape(words) for words, _ in QUALIFIERS_AFTER) + r")\b",
+    re.I,
+)
+
+
 def qualifier_before(view, start):
     """The qualifier that ends just before `start`, as (qualifier, start of its words)."""
     before = view[max(0, start - 60) : start]
-    for words, qualifier in QUALIFIERS_BEFORE:
-        pattern = rf"(?i:(?<![\w]){re.escape(words)})\s*{FILLERS}$"
-        match = re.search(pattern, before)
-        if match:
-            return qualifier, start - (len(before) - match.start())
+    match = QUALIFIER_BEFORE.search(before)
+    if match:
+        return _BEFORE[match.group("words").lower()], start - (len(before) - match.start())
     return None, start
 
 
 def qualifier_after(view, end):
     """The qualifier that follows a figure ("€400 million or more"), as (qualifier, its end)."""
-    for words, qualifier in QUALIFIERS_AFTER:
-        match = re.compile(rf"\s+{re.escape(words)}\b", re.I).match(view, end)
-        if match:
-            return qualifier, match.end()
+    match = QUALIFIER_AFTER.match(view, end)
+    if match:
+        return _AFTER[match.group("words").lower()], match.end()
     return None, end

@@ -13,7 +13,7 @@ from aid.choices import Stage
 @dataclass(frozen=True)
 class VerbRule:
     name: str
-    pattern: str  # case-insensitive
+    pattern: str  # in lower case: verbs are matched against the text in lower case
     stage: str
     needs: str = ""  # a noun that must follow within a few words ("signed … agreement")
 
