@@ -8,7 +8,6 @@ rules.PROPOSE_AT. Every reading is recorded as Evidence, every doubt as a Doubt.
 
 import re
 import string
-from decimal import Decimal
 from functools import cached_property
 
 from aid.choices import Qualifier
@@ -98,7 +97,8 @@ YEAR_WORDS = re.compile(
 DIGIT = re.compile(r"\d")
 MONTH_NAME = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b")
 CLAUSE_END = re.compile(
-    r";|[.!?](?=[\"')\]]*(?:\s|$))|,\s+(?:which|while|whereas|although|but|though)\b"
+    r";|[.!?](?=[\"')\]]*(?:\s|$))"
+    r"|,\s+(?:which|while|whereas|although|but|though|including|of which|and)\b"
 )
 CONNECTOR = re.compile(r"(?i:[\s,;:]*(?:\band\b|\bor\b|\bas well as\b|\bplus\b)?[\s,;:]*)$")
 
@@ -256,7 +256,7 @@ def _describes_another(view, system, found):
     return any(
         other.specific
         and other.start >= system.end
-        and re.fullmatch(r"(?i:\s*(?:\(|for\s+|of\s+)?\s*)", view[system.end : other.start])
+        and re.fullmatch(r"(?i:\s*(?:\(|for\s+)?\s*)", view[system.end : other.start])
         for other in found
     )
 
@@ -305,9 +305,47 @@ def _figures(view, passage, reading):
             figures.append(figure)
 
     figures.sort(key=lambda figure: figure.start)
+    figures = _between(view, passage, figures)
     for figure in figures:
         _qualify(view, figure, passage)
     return figures
+
+
+BETWEEN = re.compile(r"(?i:\bbetween\s+)$")
+
+
+def _between(view, passage, figures):
+    """ "between €1 billion and €2 billion": one figure, a range, not two."""
+    merged = []
+    for figure in figures:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and previous.kind == figure.kind == "amount"
+            and previous.amount_max is None
+            and previous.currency == figure.currency
+            and re.fullmatch(r"\s+and\s+", view[previous.end : figure.start])
+            and BETWEEN.search(view[max(passage.start, previous.start - 12) : previous.start])
+            and figure.amount > previous.amount
+        ):
+            previous.amount_max = figure.amount
+            previous.end = figure.end
+            previous.words = _words(view, previous.start, figure.end)
+            previous.qualifier = Qualifier.AT_LEAST
+            previous.evidence.append(
+                Evidence(
+                    "qualifier",
+                    "range",
+                    previous.words,
+                    f"between two amounts: at least the lower, {previous.amount:,.0f}; "
+                    f"the upper {figure.amount:,.0f} is kept in amount_max",
+                    previous.start,
+                    figure.end,
+                )
+            )
+            continue
+        merged.append(figure)
+    return merged
 
 
 def _money(view, match, rule, passage):
@@ -592,9 +630,16 @@ def _candidate(text, view, passage, reading, cut, readings):
     if donor_source:
         rule, source_reading, source_passage = donor_source
         _choose_donor(view, candidate, rule, source_reading, source_passage, passage)
-        score.append((r.WEIGHTS[rule], rule, candidate.donor.name))
-    elif reading.adversaries:
-        first = reading.adversaries[0]
+        donor_words = next(e.words for e in candidate.evidence if e.field == "donor")
+        score.append((r.WEIGHTS[rule], rule, donor_words))
+    first = reading.adversaries[0] if reading.adversaries else None
+    if (
+        first is not None
+        and not reading.donors
+        and not any(doubt.rule == "adversary actor" for doubt in candidate.doubts)
+        and (not reading.verbs or first[0] < reading.verbs[0][0])
+    ):
+        # The passage's own subject is an adversary ("North Korea has supplied Russia …").
         candidate.doubts.append(
             Doubt(
                 "adversary actor",
@@ -665,7 +710,7 @@ def _candidate(text, view, passage, reading, cut, readings):
         points, figure = _figure_points(best), best
         score.append((points, f"{figure.kind} (after its doubts)", figure.words))
     for points, rule, words in score:
-        candidate.evidence.append(Evidence("score", rule, words, f"+{points}"))
+        candidate.evidence.append(Evidence("score", rule, words, f"{points:+d}"))
     candidate.score = sum(points for points, *_ in score) - sum(
         doubt.penalty for doubt in candidate.doubts
     )
@@ -983,6 +1028,3 @@ def _stage_and_category(view, candidate, verbs):
 
 def _words(view, start, end):
     return re.sub(r"\s+", " ", view[start:end]).strip()
-
-
-__all__ = ["find_candidates", "Decimal"]

@@ -291,7 +291,7 @@ AID_NOUNS = re.compile(
     r"\b(?:aid|assistance|(?:military|defen[cs]e|financial|security) support|"
     r"package|weapons|arms|equipment|ammunition|funding|financing|fund|funds|loan|loans|"
     r"grant|training|(?:security|cooperation|bilateral) agreement|agreement|coalition|"
-    r"initiative)\b"
+    r"initiative|contributions?)\b"
 )
 
 # Names that are also places: after "in", "to", "visiting"… they name the place, not an actor.

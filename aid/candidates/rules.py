@@ -25,7 +25,7 @@ _GIVE = (
 _AGREEMENT = r"agreements?|memorand(?:um|a)|contracts?|deals?|accords?|treaty|package"
 _AID = (
     r"aid|assistance|support|package|weapons|arms|equipment|ammunition|funding|financing|"
-    r"fund|loan|grant|budget"
+    r"fund|loan|grant|budget|contributions?"
 )
 _COALITION = r"coalitions?|initiatives?|programmes?|programs?|fund|facility"
 
@@ -60,7 +60,7 @@ PLEDGE_VERBS = [
              _COALITION),
 ]
 # fmt: on
-NEEDS_WITHIN = 60  # characters between a verb and the noun it needs
+NEEDS_WITHIN = 80  # characters between a verb and the noun it needs
 
 # A verb under one of these is not a pledge: "refuse to sign", "has not given".
 NEGATION = re.compile(
@@ -92,8 +92,8 @@ DOUBTS = [
               r"\breached\b|\btotall?ed\b|\bstood at\b", 3,
               "a reported figure or a comparison, not a pledge"),
     DoubtRule("cumulative total", r"\bbringing (?:its|the|their) (?:total|overall)\b|"
-              r"\bin total since\b|\bso far\b|\bto date\b|\bsince (?:the start|the beginning)\b|"
-              r"\bsince 20\d\d\b", 3, "a cumulative total, not a new pledge"),
+              r"\bin total\b|\bso far\b|\bto date\b|\bsince (?:the start|the beginning)\b|"
+              r"\bsince 20\d\d\b", 4, "a cumulative total, not a new pledge"),
     DoubtRule("reconstruction", r"\b(?:rebuild(?:ing)?|reconstruction|recovery|damage|"
               r"losses)\b", 3, "reconstruction or damage, not military aid"),
     DoubtRule("not to Ukraine", r"\b(?:to|for|from) (?:Russia|Moscow|the Kremlin|China|Iran|"
