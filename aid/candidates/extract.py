@@ -792,7 +792,7 @@ def _read_figures(view, passage, candidate, verbs):
         for s in candidate.systems
         if not any(q.start <= s.start < q.end for q in attached.values())
     ]
-    doubt_words = _doubt_words(view, passage) if figures else []
+    _attach_doubts(figures, _doubt_words(view, passage) if figures else [])
     for figure, tail_end in zip(figures, tails, strict=True):
         basis = find_basis(view, figure.start, figure.end, tail_end)
         if basis:
@@ -836,7 +836,6 @@ def _read_figures(view, passage, candidate, verbs):
         if figure.kind == "amount":
             _amount_category(view, figure, tail_end, counted_systems)
             _donor_currency(figure, candidate)
-        _figure_doubts(passage, figure, doubt_words)
 
 
 def _distance(verb, figure):
@@ -861,8 +860,16 @@ def _amount_category(view, figure, tail_end, systems):
         figure.evidence.append(Evidence("category", "money with no equipment named", "", "funding"))
     elif len(categories) == 1:
         figure.category = categories[0]
+        first = chosen[0]
         figure.evidence.append(
-            Evidence("category", rule, names, categories[0], chosen[0].start, chosen[0].end)
+            Evidence(
+                "category",
+                rule,
+                _words(view, first.start, first.end),
+                f"{categories[0]} ({names})",
+                first.start,
+                first.end,
+            )
         )
     else:
         figure.category = None
@@ -917,16 +924,19 @@ def _doubt_words(view, passage):
     ]
 
 
-def _figure_doubts(passage, figure, doubt_words):
-    """The doubts whose words stand just before or just after the figure (one per rule)."""
-    before_start = max(passage.start, figure.start - r.DOUBT_BEFORE)
-    after_end = min(passage.end, figure.end + r.DOUBT_AFTER)
-    seen = set()
+def _attach_doubts(figures, doubt_words):
+    """Each doubt's words belong to the figure they introduce ("estimated … at $411 billion",
+    "bringing its total to €10 billion"), else to the figure they follow ("… in total")."""
     for rule, start, end, words in doubt_words:
-        near = before_start <= start and end <= figure.start
-        near = near or (figure.end <= start and end <= after_end)
-        if near and rule.name not in seen:
-            seen.add(rule.name)
+        following = [f for f in figures if 0 <= f.start - end <= r.DOUBT_BEFORE]
+        preceding = [f for f in figures if 0 <= start - f.end <= r.DOUBT_AFTER]
+        if following:
+            figure = min(following, key=lambda f: f.start)
+        elif preceding:
+            figure = max(preceding, key=lambda f: f.end)
+        else:
+            continue
+        if all(doubt.rule != rule.name for doubt in figure.doubts):
             figure.doubts.append(Doubt(rule.name, rule.reason, rule.penalty, words, start, end))
 
 

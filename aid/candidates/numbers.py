@@ -117,7 +117,8 @@ WORDS = (
 )
 
 _SCALE = r"(?i:trillion|billions?|millions?|thousand|bn|bln|mln|mn|tn|trn|k|m|b)"
-SCALE = rf"(?:\s?{_SCALE}(?![\w]))"
+# Up to three spaces: a blanked-out mark or a control character may stand between.
+SCALE = rf"(?:\s{{0,3}}{_SCALE}(?![\w]))"
 _SYMBOL = "|".join(re.escape(s) for s in sorted(CURRENCY_SYMBOLS, key=len, reverse=True))
 _CODE = r"\b(?:" + "|".join(sorted(CURRENCIES - WORD_LIKE_CODES)) + r")(?![A-Za-z])"
 _WORD = (
@@ -129,18 +130,18 @@ _RANGE = r"\s?(?:-|–|—|to)\s?"
 
 # "€977 million", "$2bn", "EUR 126 million", "€ 400 million", "€400–500 million"
 MONEY_BEFORE = re.compile(
-    rf"(?P<cur>{_SYMBOL}|{_CODE})\s?(?P<num>{DIGITS})(?P<scale>{SCALE})?"
+    rf"(?P<cur>{_SYMBOL}|{_CODE})\s{{0,8}}(?P<num>{DIGITS})(?P<scale>{SCALE})?"
     rf"(?:(?P<range>{_RANGE})(?:{_SYMBOL}|{_CODE})?\s?(?P<num2>{DIGITS_IN_RANGE})(?P<scale2>{SCALE})?)?"
 )
 # "126 million EUR", "13.3 billion kronor", "a billion euros", "300-400 million euros"
 MONEY_AFTER = re.compile(
     rf"(?P<num>{DIGITS}|{WORDS})(?P<scale>{SCALE})?"
     rf"(?:(?P<range>{_RANGE})(?P<num2>{DIGITS_IN_RANGE})(?P<scale2>{SCALE})?)?"
-    rf"\s(?:of\s)?(?P<cur>{_WORD}|{_CODE})"
+    rf"\s{{1,3}}(?:of\s)?(?P<cur>{_WORD}|{_CODE})"
 )
 # "5 billion" with no currency of its own.
 MONEY_BARE = re.compile(
-    rf"(?P<num>{DIGITS}|{WORDS})\s?(?P<scale>(?i:{'|'.join(SCALE_WORDS)}))(?![\w])"
+    rf"(?P<num>{DIGITS}|{WORDS})\s{{0,3}}(?P<scale>(?i:{'|'.join(SCALE_WORDS)}))(?![\w])"
 )
 # Cheap tests that spare a passage the figure patterns.
 ANY_CURRENCY = re.compile(r"[$€£¥₴₩₺]|zł|Fr\.|\b[A-Z]{3}\b")
