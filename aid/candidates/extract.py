@@ -71,7 +71,7 @@ NAME_RE = re.compile(r"\b(?:" + g._names_pattern(_NAMES) + rf"){g.MADE_IN}(?![\w
 NOT_PART_OF = re.compile(r"(?:South|Latin|Central|North)\s$")
 _ADJECTIVES = {entry.adjective: entry for entry in g.DONORS if entry.adjective}
 ADJECTIVE_RE = re.compile(
-    rf"\b(?P<adjective>{g._names_pattern(_ADJECTIVES)})\s+{g.GOVERNMENT_WORDS}\b"
+    rf"\b(?P<adjective>{g._names_pattern(_ADJECTIVES)})(?:\s+{g.GOVERNMENT_WORDS}\b|-led\b)"
 )
 _ADVERSARY_ADJECTIVES = {adjective: name for name, _, adjective in g.ADVERSARIES}
 ADVERSARY_ADJECTIVE_RE = re.compile(
@@ -289,7 +289,7 @@ def _figures(view, passage, reading):
             figures.append(figure)
 
     for system in reading.systems:
-        figure = _quantity(view, system, passage)
+        figure = _quantity(view, system, passage, reading.systems)
         if figure is None or not free(figure.start, figure.end):
             continue
         taken.append((figure.start, system.start))
@@ -473,21 +473,26 @@ def _bare_money(view, match, passage, figures):
     return figure
 
 
-def _quantity(view, system, passage):
+def _quantity(view, system, passage, systems):
     before = view[max(passage.start, system.start - 80) : system.start]
     match = COUNT_BEFORE.search(before)
     if not match:
         return None
     offset = system.start - len(before)
+    if any(s.start <= offset + match.start() < s.end for s in systems if s is not system):
+        return None  # the "2" of "Challenger 2 main battle tanks" belongs to a name
     number_words = match.group("num")
     if re.fullmatch(r"(?:19[5-9]\d|20\d\d)", number_words) and YEAR_WORDS.search(
         view[max(passage.start, offset + match.start() - 12) : offset + match.start()]
     ):
         return None  # "in 2024 tanks were delivered": a year
     number = n.parse_number(number_words)
-    if number is None or number != int(number) or number <= 0:
+    if number is None or number <= 0:
         return None
-    quantity = int(number * n.scale_of(match.group("scale")))
+    number *= n.scale_of(match.group("scale"))  # "1.2 million rounds"
+    if number != int(number):
+        return None
+    quantity = int(number)
     start = offset + match.start()
     figure = Figure(
         kind="quantity",
@@ -612,7 +617,8 @@ def _candidate(text, view, passage, reading, cut, readings):
     elif intro_pledges:
         donor_source = ("donor from the list's introduction", intro, cut[passage.intro])
     else:
-        for earlier in _earlier(passage, cut, readings):
+        # Only the sentence just before: further back, the subject has usually changed.
+        for earlier in _earlier(passage, cut, readings, limit=1):
             if earlier[1].donors:
                 donor_source = ("donor from context", earlier[1], earlier[0])
                 break

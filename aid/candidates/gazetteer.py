@@ -274,6 +274,7 @@ SYSTEM_NOUN = re.compile(
     r"aircraft|helicopters|air[- ]defen[cs]e systems|air[- ]defen[cs]e missiles|"
     r"systems|batteries|launchers|missiles|interceptors|howitzers|"
     r"infantry fighting vehicles|fighting vehicles|armou?red personnel carriers|"
+    r"main battle tanks|"
     r"armou?red vehicles|vehicles|tanks|IFVs|APCs|anti-tank systems|"
     r"anti-tank missiles|rockets|shells|rounds|drones))\b"
 )

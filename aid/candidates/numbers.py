@@ -39,7 +39,8 @@ CURRENCY_WORDS = {
     "hryvnias": "UAH", "hryvnia": "UAH", "hryvnas": "UAH", "yen": "JPY",
     "Swiss francs": "CHF", "francs": "CHF", "forints": "HUF", "forint": "HUF",
     "lei": "RON", "South Korean won": "KRW", "Korean won": "KRW",
-    "Turkish lira": "TRY", "Australian dollar": "AUD", "Canadian dollar": "CAD",
+    "Turkish lira": "TRY", "roubles": "RUB", "rubles": "RUB", "yuan": "CNY",
+    "Australian dollar": "AUD", "Canadian dollar": "CAD",
 }
 # National currencies a bare "kroner" (or a "$") may mean, by donor.
 DONOR_CURRENCIES = {

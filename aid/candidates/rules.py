@@ -22,7 +22,7 @@ _GIVE = (
     r"provide|give|supply|send|deliver|transfer|donate|allocate|finance|fund|contribute|"
     r"hand over|train|purchase|buy|procure"
 )
-_AGREEMENT = r"agreements?|memorand(?:um|a)|contracts?|deals?|accords?|treaty|package"
+_AGREEMENT = r"agreements?|memorand(?:um|a)|contracts?|deals?|accords?|treaty|package|facility|fund"
 _AID = (
     r"aid|assistance|support|package|weapons|arms|equipment|ammunition|funding|financing|"
     r"fund|loan|grant|budget|contributions?"
@@ -93,7 +93,7 @@ DOUBTS = [
               "a reported figure or a comparison, not a pledge"),
     DoubtRule("cumulative total", r"\bbringing (?:its|the|their) (?:total|overall)\b|"
               r"\bin total\b|\bso far\b|\bto date\b|\bsince (?:the start|the beginning)\b|"
-              r"\bsince 20\d\d\b", 4, "a cumulative total, not a new pledge"),
+              r"\bsince (?:\w+ )?20\d\d\b", 4, "a cumulative total, not a new pledge"),
     DoubtRule("reconstruction", r"\b(?:rebuild(?:ing)?|reconstruction|recovery|damage|"
               r"losses)\b", 3, "reconstruction or damage, not military aid"),
     DoubtRule("not to Ukraine", r"\b(?:to|for|from) (?:Russia|Moscow|the Kremlin|China|Iran|"
