@@ -741,6 +741,44 @@ class TestDocumentsWrittenForTheTests:
         assert candidates  # it states figures …
         assert [c.passage for c in candidates if c.proposed] == []  # … none of them pledges
 
+    def test_a_news_digest(self):
+        text = (DOCUMENTS / "news_digest.txt").read_text(encoding="utf-8")
+        candidates = find_candidates(text)
+        pentagon = containing(candidates, "Pentagon")
+        assert (pentagon.donor.slug, pentagon.stage, pentagon.category) == (
+            "united-states",
+            Stage.ANNOUNCED,
+            None,  # Bradleys and HIMARS munitions: a package to split
+        )
+        assert money(containing(candidates, "C$60 million")) == [
+            (Decimal("60000000"), "CAD", Qualifier.EXACT)
+        ]
+        assert money(containing(candidates, "A$100 million")) == [
+            (Decimal("100000000"), "AUD", Qualifier.EXACT)
+        ]
+        tanks = containing(candidates, "Challenger 2")
+        assert [f.quantity for f in tanks.figures] == [14]
+        council = containing(candidates, "Ukraine Facility")
+        assert council.date == PartialDate(2024, 2, 1)
+        assert (council.figures[0].period_start_year, council.figures[0].period_end_year) == (
+            2024,
+            2027,
+        )
+        lithuania = containing(candidates, "NASAMS")
+        assert [(f.quantity, f.category) for f in lithuania.figures] == [
+            (2, "air-defence"),
+            (3000, "drones"),
+        ]
+        czech = containing(candidates, "Czech-led")
+        assert (czech.donor.slug, czech.figures[0].quantity, czech.proposed) == (
+            "czechia",
+            800_000,
+            True,
+        )
+        set_aside = [c.passage.split()[0] for c in candidates if not c.proposed]
+        assert set_aside == ["Ukraine", "Washington", "Russia's"]
+        assert not any("GDP" in c.passage for c in candidates)
+
 
 def _fixture_figures():
     """Line items and headline amounts of the fixture with an amount or a quantity."""
