@@ -14,10 +14,12 @@
         candidate.agreement_initial(default_year=2024)  # initial values for a draft Agreement
         candidate.line_item_initials()                  # one dict per LineItem to pre-fill
 
-Rule-based and deterministic: gazetteers (gazetteer.py), numbers and currencies
-(numbers.py), dates and periods (when.py), pledge verbs, doubts and weights (rules.py), the
-engine (extract.py). measure.py measures it on the seed documents (manage.py
-candidates_report). README, "Candidate pledges", says how to read its explanations.
+Rule-based and deterministic. Tables: gazetteers (gazetteer.py), numbers and currencies
+(numbers.py), dates and periods (when.py), pledge verbs, doubts and weights (rules.py). Code:
+the text and its passages (text.py), what a passage names (scan.py), figures and what stands
+around them (figures.py), weighing a passage (extract.py), the results (readings.py).
+measure.py measures it on the seed documents (manage.py candidates_report). README,
+"Candidate pledges", says how to read its explanations.
 """
 
 from .extract import find_candidates

@@ -72,10 +72,9 @@ NEGATION = re.compile(
 @dataclass(frozen=True)
 class DoubtRule:
     name: str
-    pattern: str  # case-insensitive, searched near a figure (or in the passage)
+    pattern: str  # case-insensitive; its words count against the figure they stand next to
     penalty: int
     reason: str
-    near: str = "figure"  # "figure": within a few words of a figure; "passage": anywhere
 
 
 # fmt: off

@@ -8,6 +8,7 @@ view is the same offset in the original, so a value is read from the clean copy 
 passage is cut from the original.
 """
 
+import dataclasses
 import html
 import re
 from dataclasses import dataclass
@@ -261,7 +262,7 @@ def _link_lists(result):
     linked, intro, previous = [], None, None
     for passage in result:
         if passage.kind == "list-item":
-            if previous is not None and previous.kind in ("sentence",) and previous.ends_open:
+            if previous is not None and previous.kind == "sentence" and previous.ends_open:
                 intro = previous.index
             elif previous is None or previous.kind != "list-item":
                 intro = None
@@ -274,5 +275,4 @@ def _link_lists(result):
 
 
 def _with(passage, **changes):
-    fields = {name: getattr(passage, name) for name in passage.__dataclass_fields__}
-    return Passage(**(fields | changes))
+    return dataclasses.replace(passage, **changes)
