@@ -631,6 +631,32 @@ class TestInitialValues:
             for initial in candidate.line_item_initials():
                 assert set(initial) <= line_item_fields
 
+    @pytest.mark.parametrize(
+        ("words", "kind"),
+        [
+            ("Ukraine and Spain signed an agreement that provides", "security-agreement"),
+            ("vote in April to give Ukraine", "appropriation"),
+            ("foreign military financing", "financing"),
+            ("has revealed the contents of a new", "aid-package"),
+            ("joined the initiative of Denmark and Sweden", "joint-procurement"),
+            ("Ukraine Support Fund will have a budget", "fund-contribution"),
+        ],
+    )
+    def test_the_kind_of_agreement_is_suggested_by_the_passage(self, words, kind):
+        candidate = containing(find_candidates(WEEKLY + "\n\n" + ARTICLE), words)
+        assert candidate.agreement_initial()["kind"] == kind
+        assert next(e for e in candidate.evidence if e.field == "kind").reading == kind
+
+    def test_a_working_title_names_the_donor_and_the_first_figure(self):
+        candidates = find_candidates(WEEKLY)
+        belgium = containing(candidates, "at least €977 million")
+        assert belgium.agreement_initial()["title"] == (
+            "Belgium: at least €977 million in military aid"
+        )
+        france = containing(candidates, "has provided Ukraine with new batches")
+        assert france.title().startswith("France: France has provided Ukraine")  # no "**"
+        assert len(france.title()) < 100
+
     def test_a_list_item_without_figures_gives_one_line_item(self):
         item = containing(find_candidates(WEEKLY), "coastal and river patrol boats")
         (initial,) = item.line_item_initials()

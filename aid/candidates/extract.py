@@ -6,6 +6,8 @@ it adds up a score from rules.WEIGHTS and proposes the passage when the score re
 rules.PROPOSE_AT. Every reading is recorded as Evidence, every doubt as a Doubt.
 """
 
+import re
+
 from . import rules as r
 from .figures import DOUBT_RES, read_around_figures, read_figures, telling
 from .readings import Candidate, DonorRef, Doubt, Evidence
@@ -65,6 +67,7 @@ def _candidate(text, view, passage, reading, cut, readings):
         start=passage.start,
         end=passage.end,
         kind="list-item" if passage.kind == "list-item" else "sentence",
+        read_as=words_at(view, passage.start, passage.end),
         figures=figures,
         systems=reading.systems,
     )
@@ -79,6 +82,7 @@ def _candidate(text, view, passage, reading, cut, readings):
         _passage_doubts(view, passage, candidate)
     _date(view, passage, reading, candidate, cut, readings)
     _stage_and_category(view, candidate, verbs)
+    _kind_of_agreement(reading, candidate)
 
     best = max(figures, key=_figure_points, default=None)
     if best is not None:
@@ -189,6 +193,31 @@ def _weigh_the_rest(candidate, score, reading):
         candidate.doubts.append(
             Doubt("question", "a question, not a statement", r.QUESTION_PENALTY)
         )
+
+
+KINDS = [(re.compile(pattern, re.I), kind) for pattern, kind in r.AGREEMENT_KINDS]
+
+
+def _kind_of_agreement(reading, candidate):
+    for pattern, kind in KINDS:
+        match = pattern.search(reading.text)
+        if match:
+            candidate.kind_of_agreement = kind
+            candidate.evidence.append(
+                Evidence(
+                    "kind",
+                    "words for an instrument",
+                    match.group(),
+                    kind,
+                    reading.start + match.start(),
+                    reading.start + match.end(),
+                )
+            )
+            return
+    candidate.kind_of_agreement = r.DEFAULT_AGREEMENT_KIND
+    candidate.evidence.append(
+        Evidence("kind", "no words for an instrument", "", r.DEFAULT_AGREEMENT_KIND)
+    )
 
 
 def _figure_points(figure):

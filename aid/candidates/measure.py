@@ -40,8 +40,10 @@ class Expected:
     quantity: int | None
     category: str
     passages: list
+    kind: str = ""  # the agreement's kind
     found: object = None  # the Candidate
     donor_right: bool = False
+    kind_right: bool = False
 
     def __str__(self):
         if self.amount is not None:
@@ -113,9 +115,11 @@ class Report:
         """The report as text: totals first, then each source, then what went wrong."""
         found = len(self.expected) - len(self.missed)
         donors_right = sum(1 for item in self.expected if item.donor_right)
+        kinds_right = sum(1 for item in self.expected if item.kind_right)
         lines = [
             f"Recall: {found} of {len(self.expected)} fixture figures found "
-            f"({self.recall:.0%}); donor right for {donors_right} of them.",
+            f"({self.recall:.0%}); donor right for {donors_right} of them, kind of agreement "
+            f"for {kinds_right}.",
             f"Precision: {self._count('relevant')} of {self._count('proposed')} proposed "
             f"candidates correspond to a fixture record or a statement left out on purpose "
             f"({self.precision:.0%}); noise: {self._count('noise')}.",
@@ -223,6 +227,7 @@ def _expected(records, sources):
                     quantity=item.get("quantity"),
                     category=category[0] if isinstance(category, list) else category,
                     passages=group,
+                    kind=agreements[item["agreement"]].get("kind", ""),
                 )
             )
     for pk, agreement in agreements.items():
@@ -241,6 +246,7 @@ def _expected(records, sources):
                     quantity=None,
                     category="",
                     passages=group,
+                    kind=agreement.get("kind", ""),
                 )
             )
     return expected, citations
@@ -295,6 +301,7 @@ def measure(fixture=FIXTURE, judged=JUDGED, seeds=SEEDS):
                 if _overlaps(candidate, spans) and _matches(item, candidate):
                     item.found = candidate
                     item.donor_right = bool(candidate.donor) and candidate.donor.slug == item.donor
+                    item.kind_right = candidate.kind_of_agreement == item.kind
                     break
             report.expected.append(item)
         reports.append(report)

@@ -139,6 +139,7 @@ class Candidate:
     start: int
     end: int
     kind: str  # "sentence" or "list-item"
+    read_as: str = ""  # the passage as the engine read it: noise blanked, spaces collapsed
     donor: DonorRef | None = None
     other_donors: list = field(default_factory=list)
     date: PartialDate | None = None
@@ -148,6 +149,7 @@ class Candidate:
     systems: list = field(default_factory=list)
     score: int = 0
     proposed: bool = False
+    kind_of_agreement: str = ""  # an AgreementKind value, suggested by the passage's words
     evidence: list = field(default_factory=list)
     doubts: list = field(default_factory=list)
 
@@ -177,7 +179,11 @@ class Candidate:
         `default_year` (e.g. the source's year) completes a date the passage gives without
         one; the note says so, since the passage does not.
         """
-        initial = {"donor": self.donor.slug if self.donor else ""}
+        initial = {
+            "donor": self.donor.slug if self.donor else "",
+            "title": self.title()[:200],
+            "kind": self.kind_of_agreement,
+        }
         notes = []
         if self.date is not None:
             value, precision, note = self.date.resolve(default_year)
@@ -192,6 +198,14 @@ class Candidate:
         initial["notes"] = " ".join(notes)
         return initial
 
+    def title(self):
+        """A working title: the donor and the first figure's words ("Belgium: at least …")."""
+        what = self.figures[0].description if self.figures else _item_description(self.read_as)
+        if len(what) > 80:
+            what = what[:80].rsplit(" ", 1)[0] + " …"
+        who = self.donor.name if self.donor else "Unknown donor"
+        return f"{who}: {what}"
+
     def line_item_initials(self):
         """Initial values for one new LineItem per figure, or one for the equipment named."""
         if self.figures:
@@ -202,7 +216,7 @@ class Candidate:
         categories = {system.category for system in systems}
         return [
             {
-                "description": _item_description(self.passage)[:300],
+                "description": _item_description(self.read_as)[:300],
                 "category": categories.pop() if len(categories) == 1 else "",
                 "quantity": None,
                 "unit": "",

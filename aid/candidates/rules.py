@@ -107,6 +107,18 @@ DOUBTS = [
 DOUBT_BEFORE = 70  # characters before a figure in which a figure's doubts are looked for
 DOUBT_AFTER = 40
 
+# What kind of instrument a passage describes (AgreementKind), for a draft agreement's
+# initial kind: the first row whose words occur wins; none gives an aid package.
+AGREEMENT_KINDS = [
+    (r"\bagreement\b", "security-agreement"),
+    (r"\b(?:vote|bill|appropriation|supplemental)\b", "appropriation"),
+    (r"\b(?:financing|loans?|credit)\b", "financing"),
+    (r"\bpackage\b", "aid-package"),
+    (r"\b(?:initiative|coalition|joint (?:purchase|procurement))\b", "joint-procurement"),
+    (r"\b(?:fund|facility)\b", "fund-contribution"),
+]
+DEFAULT_AGREEMENT_KIND = "aid-package"
+
 # Points for what a passage shows; a candidate is proposed at PROPOSE_AT or more.
 WEIGHTS = {
     "amount": 3,
