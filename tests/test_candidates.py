@@ -710,6 +710,7 @@ class TestBadInput:
             "\\$" * 50_000,
             "On " * 30_000 + "27 May",
             "Belgium will provide " + "at least " * 10_000 + "€5 million",
+            "and a line wrapped without a full stop\n" * 20_000,
         ],
     )
     def test_pathological_text_ends_without_error(self, text):

@@ -118,6 +118,7 @@ ABBREVIATIONS = frozenset(
     """.split()
 )
 SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*(?=\s)")
+NEXT_CHARACTER = re.compile(r"\s*(\S)")
 
 
 def _lines(view):
@@ -130,7 +131,7 @@ def _lines(view):
 def _blocks(text, view):
     """Paragraphs, list items, headings and footnotes, as (start, end, kind, section)."""
     blocks, section = [], 0
-    current = None  # [start, end, kind, section]
+    current, last_line = None, ""  # current: [start, end, kind, section]
     for start, end in _lines(view):
         line, original = view[start:end], text[start:end]
         if not line.strip():
@@ -151,7 +152,7 @@ def _blocks(text, view):
             current is not None
             and kind == "sentence"
             and current[2] != "footnote"
-            and not ENDS_SENTENCE.search(view[current[0] : current[1]])
+            and not ENDS_SENTENCE.search(last_line)
             and line.lstrip()[:1].islower()
         )
         if continues:
@@ -159,6 +160,7 @@ def _blocks(text, view):
         else:
             current = [start, end, kind, section]
             blocks.append(current)
+        last_line = line
     return blocks
 
 
@@ -175,7 +177,7 @@ def _sentences(view, start, end):
     """Sentence spans inside one block."""
     spans, position = [], start
     for match in SENTENCE_END.finditer(view, start, end):
-        nxt = re.compile(r"\s*(\S)").match(view, match.end(), end)
+        nxt = NEXT_CHARACTER.match(view, match.end(), end)
         if not nxt:
             continue
         following = nxt.group(1)
