@@ -57,16 +57,18 @@ for _entry in g.DONORS:
     _NAMES.update(dict.fromkeys(_entry.names, ("donor", _entry)))
 for _name, _names, _adjective in g.ADVERSARIES:
     _NAMES.update(dict.fromkeys(_names, ("adversary", _name)))
-NAME_RE = re.compile(r"\b(?:" + g._names_pattern(_NAMES) + rf"){g.MADE_IN}(?![\w])")
+# Literal names scan fastest with nothing before them (a leading \b makes re try every
+# position); a match that starts inside a word is dropped by _starts_a_word.
+NAME_RE = re.compile("(?:" + g._names_pattern(_NAMES) + rf"){g.MADE_IN}(?![\w])")
 # A name inside a longer one is not that name: "South America", "Latin America".
 NOT_PART_OF = re.compile(r"(?:South|Latin|Central|North)\s$")
 _ADJECTIVES = {entry.adjective: entry for entry in g.DONORS if entry.adjective}
 ADJECTIVE_RE = re.compile(
-    rf"\b(?P<adjective>{g._names_pattern(_ADJECTIVES)})(?:\s+{g.GOVERNMENT_WORDS}\b|-led\b)"
+    rf"(?P<adjective>{g._names_pattern(_ADJECTIVES)})(?:\s+{g.GOVERNMENT_WORDS}\b|-led\b)"
 )
 _ADVERSARY_ADJECTIVES = {adjective: name for name, _, adjective in g.ADVERSARIES}
 ADVERSARY_ADJECTIVE_RE = re.compile(
-    rf"\b(?P<adjective>{g._names_pattern(_ADVERSARY_ADJECTIVES)})\s+"
+    rf"(?P<adjective>{g._names_pattern(_ADVERSARY_ADJECTIVES)})\s+"
     rf"(?:\w+\s+)?{g.ADVERSARY_ACTOR_WORDS}\b"
 )
 SYSTEMS = _Table(g.WEAPON_SYSTEMS, lambda entry: entry.pattern, after=r"(?![\w]|-\w)")
@@ -131,7 +133,7 @@ def _actors(view, start, end):
     """Donor mentions (start, end, entry, how) and adversary mentions (start, end, name)."""
     donors, adversaries = [], []
     for match in NAME_RE.finditer(view, start, end):
-        if match.start() and view[match.start() - 1] in "-_":
+        if not _starts_a_word(view, match.start()):
             continue
         kind, entry = _NAMES[match.group()]
         before = view[max(start, match.start() - 30) : match.start()]
@@ -146,14 +148,22 @@ def _actors(view, start, end):
             continue  # "support for Taiwan": a beneficiary, not a donor
         donors.append((match.start(), match.end(), entry, "name"))
     for match in ADJECTIVE_RE.finditer(view, start, end):
+        if not _starts_a_word(view, match.start()):
+            continue
         entry = _ADJECTIVES[match.group("adjective")]
         donors.append((match.start(), match.end(), entry, "adjective"))
     for match in ADVERSARY_ADJECTIVE_RE.finditer(view, start, end):
+        if not _starts_a_word(view, match.start()):
+            continue
         name = _ADVERSARY_ADJECTIVES[match.group("adjective")]
         adversaries.append((match.start(), match.end(), name))
     donors.sort(key=lambda donor: donor[0])
     adversaries.sort(key=lambda adversary: adversary[0])
     return donors, adversaries
+
+
+def _starts_a_word(view, position):
+    return position == 0 or not (view[position - 1].isalnum() or view[position - 1] in "-_")
 
 
 def _verbs(view, lower, start, end):
