@@ -79,6 +79,14 @@ class TestPassages:
         assert candidate.passage == "Germany will provide €500\nmillion in military aid to Ukraine."
         assert money(candidate) == [(Decimal("500000000"), "EUR", Qualifier.EXACT)]
 
+    def test_windows_line_ends_stay_out_of_the_passage(self):
+        text = "Belgium will provide €5 million.\r\nNorway will give €2 million.\r\n"
+        first, second = find_candidates(text)
+        assert (first.passage, second.passage) == (
+            "Belgium will provide €5 million.",
+            "Norway will give €2 million.",
+        )
+
     def test_a_footnote_mark_is_not_a_number(self):
         candidate = only("Norway has sent<sup>3</sup> howitzers to Ukraine.")
         assert candidate.figures == []
