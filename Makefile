@@ -62,6 +62,16 @@ BENCH_VENV := bench/.venv
 bench: setup $(BENCH_VENV)/.installed
 	$(BIN)/python bench/run.py
 
+# `make load`: 10, 50 and 200 concurrent readers (Locust, in bench/.venv) against gunicorn on
+# PostgreSQL, with the seed data and a million synthetic line items, beside Datasette; writes
+# its part of bench/results.md (bench/load.py). LOAD_ITEMS=0 for the seed data only.
+load: setup $(BENCH_VENV)/.installed $(BENCH_VENV)/.installed-locust
+	$(BIN)/python bench/load.py
+
+$(BENCH_VENV)/.installed-locust: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m pip install --quiet "locust>=2.20,<3"
+	@touch $@
+
 $(BENCH_VENV)/.installed:
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
