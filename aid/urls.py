@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import preview, views
 
 app_name = "aid"
 
@@ -16,4 +16,10 @@ urlpatterns = [
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source_detail"),
     path("changes/", views.ChangesView.as_view(), name="changes"),
     path("glossary/", views.GlossaryView.as_view(), name="glossary"),
+    # Staff only, and a 404 to anyone else: not part of the public contract.
+    path(
+        "preview/agreements/<int:pk>/",
+        preview.AgreementPreviewView.as_view(),
+        name="agreement_preview",
+    ),
 ]
