@@ -338,6 +338,17 @@ class AgreementAdmin(ReviewViews, SimpleHistoryAdmin):
         # join line_items again, which would multiply a joined Count.
         return super().get_queryset(request).with_item_count()
 
+    def get_object(self, request, object_id, from_field=None):
+        """ModelAdmin's, with the pending revision or the agreement revised in the same query."""
+        queryset = self.get_queryset(request).select_related("revision", "revises")
+        field = (
+            self.model._meta.pk if from_field is None else self.model._meta.get_field(from_field)
+        )
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (self.model.DoesNotExist, ValidationError, ValueError):
+            return None
+
     def get_readonly_fields(self, request, obj=None):
         readonly = [*super().get_readonly_fields(request, obj), "review_note"]
         if getattr(request, "reverting", False):
@@ -552,13 +563,18 @@ class AgreementChildAdmin(SimpleHistoryAdmin):
 
     form = AgreementChildForm
 
+    @staticmethod
+    def of_published(obj):
+        # A line item carries its agreement's status (aid/triggers.py): no query.
+        return obj.published if isinstance(obj, LineItem) else obj.agreement.is_published
+
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.agreement.is_published:
+        if obj is not None and self.of_published(obj):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.agreement.is_published:
+        if obj is not None and self.of_published(obj):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -631,8 +647,8 @@ class LineItemAdmin(ImportMixin, AgreementChildAdmin):
         for agreement, _ in getattr(result, "revised", []):
             self.message_user(
                 request,
-                f"“{agreement}” is published: its rows went into its pending revision, "
-                "which readers do not see until a reviewer approves it.",
+                f"“{agreement}” is published: the file's changes to it are in its pending "
+                "revision, which readers do not see until a reviewer approves it.",
                 messages.WARNING,
             )
         return super().process_result(result, request)

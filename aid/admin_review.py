@@ -228,7 +228,7 @@ class ReviewViews:
         if agreement.is_revision:
             context["revises"] = agreement.revises
         else:
-            context["revision"] = revisions.pending_revision(agreement)
+            context["revision"] = getattr(agreement, "revision", None)
             if agreement.is_published and context["revision"] is None:
                 context["propose_url"] = reverse("admin:aid_agreement_propose", args=[agreement.pk])
         return context

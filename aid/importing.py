@@ -380,7 +380,10 @@ class LineItemResource(resources.ModelResource):
             return self.revised[agreement.pk][1]
         if not agreement.is_published:
             return None
-        return revisions.pending_revision(agreement)
+        revision = revisions.pending_revision(agreement)
+        if revision is not None:
+            self.revised[agreement.pk] = (agreement, revision, False)
+        return revision
 
     def where_changes_go(self, agreement):
         """The agreement, or the pending revision of a published one, as it is now."""
@@ -469,10 +472,13 @@ class LineItemResource(resources.ModelResource):
             raise ValidationError(import_validation_errors)
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        if instance.agreement.is_published:
+        agreement = instance.agreement
+        if agreement.is_published:
             instance = self.into_revision(instance)
         else:
-            self.touched_agreements.add(instance.agreement_id)
+            if agreement.is_revision and agreement.revises_id not in self.revised:
+                self.revised[agreement.revises_id] = (agreement.revises, agreement, False)
+            self.touched_agreements.add(agreement.pk)
         instance._change_reason = IMPORTED
         super().save_instance(instance, instance.pk is None, row, **kwargs)
 
@@ -588,7 +594,7 @@ class LineItemResource(resources.ModelResource):
             if agreement is not None:
                 self.agreements_by_title[key] = agreement
         # A copy in the agreement's revision belongs to the agreement too.
-        home = item.origin.agreement_id if item.origin_id else item.agreement_id
+        home = item.agreement.revises_id or item.agreement_id if item.agreement_id else None
         if agreement is not None and home is not None and home != agreement.pk:
             cells.error(
                 "agreement_id",
