@@ -60,6 +60,7 @@ def authors(agreement):
         found.update(
             model.history.model.objects.filter(**{key: agreement.pk}, history_user__isnull=False)
             .exclude(history_change_reason=SENT_BACK)
+            .order_by()
             .values_list("history_user", flat=True)
             .distinct()
         )

@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
 from aid import paginators, revisions
@@ -346,6 +347,33 @@ class TestAgreementPage:
         assert response.status_code == HTTPStatus.OK
         assertContains(response, "Select a valid choice.")
         assert list(agreement.line_items.values_list("category", flat=True)) == before
+
+
+class TestReviewPage:
+    """A revision's review page (aid/admin_review.py): the diff reads each side once.
+
+    Session, user, the revision, permissions twice, who wrote it (three histories), the
+    revision with its agreement, each side's line items and citations, and the rule.
+    """
+
+    CEILING = 14
+
+    @pytest.mark.parametrize("items", [2, 40])
+    def test_ceiling(self, superuser_client, items):
+        agreement = make_agreement(status=Status.DRAFT)
+        for index in range(items):
+            make_line_item(agreement=agreement, description=f"Item {index}")
+            make_citation(agreement=agreement, source=make_source(title=f"Source {index}"))
+        agreement.status = Status.PUBLISHED
+        agreement.save()
+        revision = revisions.open_revision(agreement)
+        LineItem.objects.filter(agreement=revision).update(quantity=7)
+        Citation.objects.filter(agreement=revision).update(passage="Belgium")
+        url = reverse("admin:aid_agreement_review", args=[revision.pk])
+        response, sql = queries_of(superuser_client, url)
+        diff = response.context["diff"]
+        assert (len(diff.line_items), len(diff.citations)) == (items, items)
+        assert len(sql) <= self.CEILING, "\n".join(sql)
 
 
 class TestSharedChoicesField:
