@@ -482,12 +482,12 @@ class AgreementAdmin(ReviewViews, SimpleHistoryAdmin):
             if not agreement.is_revision and not agreement.is_published
         ]
         refused = [(agreement, reason) for agreement, reason in refused if reason]
-        revisions = [agreement for agreement in chosen if agreement.is_revision]
-        if refused or revisions:
+        proposed = [agreement for agreement in chosen if agreement.is_revision]
+        if refused or proposed:
             problems = [f"“{agreement}”: {reason}" for agreement, reason in refused]
             problems += [
                 f"“{agreement}” is a revision: a reviewer approves it on its review page."
-                for agreement in revisions
+                for agreement in proposed
             ]
             self.message_user(
                 request, f"Nothing was published. {' '.join(problems)}", messages.ERROR
