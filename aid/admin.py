@@ -52,6 +52,23 @@ def read_only_message(agreement):
     )
 
 
+def of_published(record):
+    """Whether a line item or citation belongs to a published agreement."""
+    # A line item carries its agreement's status (aid/triggers.py): no query.
+    return record.published if isinstance(record, LineItem) else record.agreement.is_published
+
+
+def site_url(record):
+    """Where readers see a line item or citation, or the staff's preview while it is not public."""
+    if not isinstance(record, LineItem):
+        if record.agreement.is_published:
+            return record.get_absolute_url()
+        return reverse("aid:agreement_preview", args=[record.agreement_id])
+    # Built from the agreement's id: no query per inline row.
+    page = "aid:agreement_detail" if record.published else "aid:agreement_preview"
+    return f"{reverse(page, args=[record.agreement_id])}#item-{record.pk}"
+
+
 def stored_is_published(model, pk):
     """Whether the record of this agreement, as stored now, is published (not as a form had it)."""
     if model is Agreement:
@@ -108,6 +125,7 @@ class LineItemInline(SharedChoicesInline, admin.TabularInline):
     model = LineItem
     extra = 1
     show_change_link = True
+    view_on_site = staticmethod(site_url)
 
     def get_queryset(self, request):
         # A published agreement's rows are shown read-only, with their category's name.
@@ -154,12 +172,13 @@ class CitationInline(SharedChoicesInline, admin.StackedInline):
 
     model = Citation
     formset = CitationFormSet
+    view_on_site = staticmethod(site_url)
     extra = 1
     fields = ["source", "line_item", "passage"]
     autocomplete_fields = ["source"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("source", "line_item")
+        return super().get_queryset(request).select_related("source", "line_item", "agreement")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "source":
@@ -562,19 +581,15 @@ class AgreementChildAdmin(SimpleHistoryAdmin):
     """
 
     form = AgreementChildForm
-
-    @staticmethod
-    def of_published(obj):
-        # A line item carries its agreement's status (aid/triggers.py): no query.
-        return obj.published if isinstance(obj, LineItem) else obj.agreement.is_published
+    view_on_site = staticmethod(site_url)
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and self.of_published(obj):
+        if obj is not None and of_published(obj):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and self.of_published(obj):
+        if obj is not None and of_published(obj):
             return False
         return super().has_delete_permission(request, obj)
 

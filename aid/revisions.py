@@ -312,8 +312,9 @@ def approve(revision, user, seen_version):
     """Apply the revision to the published agreement, in one transaction; returns the agreement.
 
     Refused (ReviewRefused, nothing written) when the revision changed since the reviewer
-    read it (seen_version), when the published agreement changed since the revision was
-    opened, when the reviewer wrote any of it, or when the result may not be published.
+    read it (seen_version), when it is not ready for review, when the published agreement
+    changed since the revision was opened, when the reviewer wrote any of it, or when the
+    result may not be published.
     """
     with transaction.atomic():
         revision = Agreement.objects.select_for_update().filter(pk=revision.pk).first()
@@ -327,6 +328,11 @@ def approve(revision, user, seen_version):
                 "Not approved: the revision changed after you opened it. Meanwhile "
                 f"{locking.meanwhile(revision.pk, seen_version)}. Read the changes again, "
                 "then decide."
+            )
+        if revision.status != Status.READY:
+            raise review.ReviewRefused(
+                "Not approved: the revision is not ready for review; its analysts mark it "
+                "ready when it is done."
             )
         live = Agreement.objects.select_for_update().get(pk=revision.revises_id)
         if live.version != revision.revises_version or not live.is_published:

@@ -334,6 +334,7 @@ class TestCorrectionsLog:
             items={published_item: {"period_text": "by 2029"}},
             summary="Longer",
             announced_on="2024-05-29",
+            status=Status.READY,
         )
         decide(reviewer_client, revision, "approve")
         agreement.refresh_from_db()

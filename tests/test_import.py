@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
+from aid import review
 from aid.choices import Status
 from aid.exports import LINE_ITEM_COLUMNS
 from aid.importing import IGNORED_COLUMNS, IMPORTED_COLUMNS
@@ -538,6 +539,11 @@ class TestIntoPublished:
         jets = published.line_items.get()
         import_file(analyst, as_csv(self.rows(published)))
         revision = Agreement.objects.get(revises=published)
+        response = decide(reviewer, revision, "approve")
+        assert "the revision is not ready for review" in " ".join(
+            str(m) for m in response.wsgi_request._messages
+        )
+        review.mark_ready(revision)
         response = decide(reviewer, revision, "approve")
         assert response.url == reverse("admin:aid_agreement_change", args=[published.pk])
         jets.refresh_from_db()

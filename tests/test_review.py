@@ -373,6 +373,7 @@ class TestRevision:
             },
             citations={jets_citation: {"passage": SOURCE_PASSAGE}},
             **{
+                "status": Status.READY,
                 "title": "Belgium–Ukraine agreement",
                 "line_items-3-description": "Sea King helicopters",
                 "line_items-3-category": category("aircraft").pk,
@@ -515,7 +516,7 @@ class TestRevision:
         self, client, ana, rita, ruth, published
     ):
         revision = propose(logged_in(ana), published)
-        edit_agreement(logged_in(ana), revision, title="From the old version")
+        edit_agreement(logged_in(ana), revision, title="From the old version", status=Status.READY)
         # Meanwhile a reviewer unpublishes the agreement and publishes it again.
         for action in ("unpublish", "publish"):
             logged_in(ruth).post(
@@ -557,6 +558,7 @@ class TestRevision:
             browser,
             revision,
             citations={citation: {"DELETE": "on"} for citation in published.citations.all()},
+            status=Status.READY,
         )
         assert not revision.citations.exists()
         page = logged_in(rita).get(review_url(revision))
@@ -674,8 +676,12 @@ class TestPreview:
     def test_view_on_site_points_at_the_preview_until_published(self, ana, rita, draft):
         browser = logged_in(ana)
         page = browser.get(admin_change_url(draft))
-        assertContains(page, self.url(draft))
-        assertContains(page, "Preview")
+        assertContains(page, f'href="{self.url(draft)}" class="viewsitelink"')
+        # Its line items' rows, and their own pages, too.
+        boats = draft.line_items.get()
+        assertContains(page, f'href="{self.url(draft)}#item-{boats.pk}"')
+        item_page = browser.get(reverse("admin:aid_lineitem_change", args=[boats.pk]))
+        assertContains(item_page, f'href="{self.url(draft)}#item-{boats.pk}"')
         published = make_agreement()
         page = browser.get(admin_change_url(published))
         assertContains(page, f'href="{published.get_absolute_url()}" class="viewsitelink"')
