@@ -524,7 +524,8 @@ class LineItemResource(resources.ModelResource):
         """Without ids, one agreement's rows and line items are told apart by description."""
         description = cells.text("description")
         target = self.where_changes_go(agreement)
-        key = (target.pk, description)
+        # By the agreement the row names: its revision, opened by an earlier row, is the same.
+        key = (agreement.pk, description)
         if key in self.seen_descriptions:
             cells.error(
                 "description",

@@ -535,6 +535,16 @@ class TestIntoPublished:
         assertContains(again, "into the revision already open")
         assert revision.line_items.count() == 2
 
+    def test_two_rows_of_one_description_are_refused_there_too(self, analyst, published):
+        row = {
+            "description": "Spare parts",
+            "agreement_id": published.pk,
+            "category_slug": "equipment",
+        }
+        found = problems(upload(analyst, as_csv([self.rows(published)[0], row, row])))
+        assert set(found) == {(3, "description")}
+        assert not Agreement.objects.revisions().exists()
+
     def test_approved_they_reach_readers(self, client, analyst, reviewer, published):
         jets = published.line_items.get()
         import_file(analyst, as_csv(self.rows(published)))
