@@ -8,18 +8,21 @@ autocomplete rather than a drop-down of every row. On an agreement's page the
 inline rows share one fetch of their choices (aid/admin_choices.py): its
 queries do not grow with its line items or citations.
 
-The workflow (README, "The analysts' workflow"): analysts draft, reviewers
-publish (the publish_agreement permission), and only an agreement with a
-citation can be published; every ledger record keeps its history, viewable and
-revertible (django-simple-history); an agreement's page refuses to overwrite a
-save made after it was opened (aid/locking.py); line items are imported from a
-CSV with a preview (aid/importing.py).
+The workflow (README, "The analysts' workflow"): analysts draft and mark drafts
+ready for review, reviewers publish (the publish_agreement permission) what
+aid/review.py allows; a published agreement is read-only here, and a change to
+it is proposed in a pending revision that a second reviewer approves
+(aid/revisions.py, aid/admin_review.py); every ledger record keeps its history,
+viewable and revertible (django-simple-history); an agreement's page refuses to
+overwrite a save made after it was opened (aid/locking.py); line items are
+imported from a CSV with a preview (aid/importing.py).
 """
 
 from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.forms.models import BaseInlineFormSet
@@ -29,22 +32,50 @@ from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import locking
+from . import locking, review
 from .admin_choices import PreloadedAutocompleteSelect, SharedChoicesField
+from .admin_review import InRevisionFilter, ReviewFilter, ReviewViews
 from .choices import Status
 from .importing import LineItemResource
 from .models import Agreement, Category, Citation, Donor, LineItem, Source
 from .paginators import EstimatedCountPaginator
 
-PUBLISH_PERMISSION = "aid.publish_agreement"
-NO_CITATION = (
-    "An agreement cannot be published without at least one citation: add the passage of "
-    "the source that states it."
-)
-
 
 def can_publish(request):
-    return request.user.has_perm(PUBLISH_PERMISSION)
+    return review.can_review(request.user)
+
+
+def read_only_message(agreement):
+    return (
+        f"Not saved: “{agreement}” is published, and readers see it as it is. A change to "
+        "it is proposed on its page (“Propose a change”) and waits for a reviewer."
+    )
+
+
+def of_published(record):
+    """Whether a line item or citation belongs to a published agreement."""
+    # A line item carries its agreement's status (aid/triggers.py): no query.
+    return record.published if isinstance(record, LineItem) else record.agreement.is_published
+
+
+def site_url(record):
+    """Where readers see a line item or citation, or the staff's preview while it is not public."""
+    if not isinstance(record, LineItem):
+        if record.agreement.is_published:
+            return record.get_absolute_url()
+        return reverse("aid:agreement_preview", args=[record.agreement_id])
+    # Built from the agreement's id: no query per inline row.
+    page = "aid:agreement_detail" if record.published else "aid:agreement_preview"
+    return f"{reverse(page, args=[record.agreement_id])}#item-{record.pk}"
+
+
+def stored_is_published(model, pk):
+    """Whether the record of this agreement, as stored now, is published (not as a form had it)."""
+    if model is Agreement:
+        rows = Agreement.objects.filter(pk=pk)
+    else:
+        rows = Agreement.objects.filter(pk=model.objects.filter(pk=pk).values("agreement")[:1])
+    return rows.filter(status=Status.PUBLISHED).exists()
 
 
 @admin.register(Donor)
@@ -94,6 +125,12 @@ class LineItemInline(SharedChoicesInline, admin.TabularInline):
     model = LineItem
     extra = 1
     show_change_link = True
+    view_on_site = staticmethod(site_url)
+
+    def get_queryset(self, request):
+        # A published agreement's rows are shown read-only, with their category's name.
+        return super().get_queryset(request).select_related("category")
+
     # Notes are left to the line item's own page: the row is wide enough.
     fields = [
         "category",
@@ -113,7 +150,7 @@ class LineItemInline(SharedChoicesInline, admin.TabularInline):
 
 
 class CitationFormSet(BaseInlineFormSet):
-    """An agreement's citations; a published agreement keeps at least one."""
+    """An agreement's citations, their sources fetched with them."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -125,20 +162,6 @@ class CitationFormSet(BaseInlineFormSet):
         if known is not None:
             known.update({str(row.source_id): row.source for row in self.get_queryset()})
 
-    def clean(self):
-        super().clean()
-        if self.instance.status != Status.PUBLISHED:
-            return
-        kept = [
-            form
-            for form in self.forms
-            if getattr(form, "cleaned_data", None)
-            and not form.cleaned_data.get("DELETE")
-            and (form.instance.pk is not None or form.has_changed())
-        ]
-        if not kept:
-            raise ValidationError(NO_CITATION)
-
 
 class CitationInline(SharedChoicesInline, admin.StackedInline):
     """The passages that support the agreement or one of its line items.
@@ -149,12 +172,13 @@ class CitationInline(SharedChoicesInline, admin.StackedInline):
 
     model = Citation
     formset = CitationFormSet
+    view_on_site = staticmethod(site_url)
     extra = 1
     fields = ["source", "line_item", "passage"]
     autocomplete_fields = ["source"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("source")
+        return super().get_queryset(request).select_related("source", "line_item", "agreement")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "source":
@@ -185,9 +209,14 @@ class CitationInline(SharedChoicesInline, admin.StackedInline):
 
 
 class AgreementForm(forms.ModelForm):
-    """The agreement's fields, and the version the page was opened at (aid/locking.py)."""
+    """The agreement's fields, and the version the page was opened at (aid/locking.py).
+
+    The status offers what the user may choose (AgreementAdmin.statuses_for): a draft or
+    ready for review, and published for a reviewer.
+    """
 
     base_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    allowed_statuses = tuple(Status.values)
 
     class Meta:
         model = Agreement
@@ -218,6 +247,11 @@ class AgreementForm(forms.ModelForm):
         if self.instance.pk is not None:
             # Read, not taken from the instance: a revert's instance is an old version.
             self.fields["base_version"].initial = locking.current_version(self.instance.pk)
+        status = self.fields.get("status")
+        if status is not None:
+            status.choices = [
+                (value, label) for value, label in Status.choices if value in self.allowed_statuses
+            ]
 
     def clean(self):
         cleaned_data = super().clean()
@@ -236,17 +270,20 @@ class AgreementForm(forms.ModelForm):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
+class AgreementAdmin(ReviewViews, SimpleHistoryAdmin):
     """An agreement is entered on one page: its fields, line items and citations.
 
-    Analysts save drafts; a user with the publish permission (the Reviewers
-    group) publishes and unpublishes, on the page or with the list's actions.
+    Analysts save drafts and mark them ready for review; a user with the publish
+    permission (the Reviewers group) publishes and unpublishes, on the page or with the
+    list's actions. A published agreement's page is read-only: it proposes a change in a
+    pending revision instead (aid/admin_review.py), which is edited on the same page.
     """
 
     form = AgreementForm
     inlines = [LineItemInline, CitationInline]
     autocomplete_fields = ["donor"]
-    actions = ["publish", "unpublish"]
+    actions = ["publish", "unpublish", "mark_ready"]
+    change_form_template = "admin/aid/agreement/change_form.html"
     list_display = [
         "title",
         "donor",
@@ -254,11 +291,12 @@ class AgreementAdmin(SimpleHistoryAdmin):
         "announced",
         "headline_amount",
         "line_item_count",
-        "status",
+        "review_state",
     ]
     list_select_related = ["donor"]
     paginator = EstimatedCountPaginator
     list_filter = [
+        ReviewFilter,
         "status",
         ("donor", admin.RelatedOnlyFieldListFilter),
         "kind",
@@ -304,10 +342,11 @@ class AgreementAdmin(SimpleHistoryAdmin):
         (
             "Publication",
             {
-                "fields": ["status", "base_version"],
+                "fields": ["status", "review_note", "base_version"],
                 "description": (
-                    "Readers see published agreements only. A reviewer publishes, and only "
-                    "an agreement with at least one citation."
+                    "Readers see published agreements only. Mark a draft ready for review "
+                    "when it is done; a reviewer publishes it, or sends it back with a note. "
+                    "An agreement is published only with at least one citation."
                 ),
             },
         ),
@@ -318,19 +357,74 @@ class AgreementAdmin(SimpleHistoryAdmin):
         # join line_items again, which would multiply a joined Count.
         return super().get_queryset(request).with_item_count()
 
+    def get_object(self, request, object_id, from_field=None):
+        """ModelAdmin's, with the pending revision or the agreement revised in the same query."""
+        queryset = self.get_queryset(request).select_related("revision", "revises")
+        field = (
+            self.model._meta.pk if from_field is None else self.model._meta.get_field(from_field)
+        )
+        try:
+            return queryset.get(**{field.name: field.to_python(object_id)})
+        except (self.model.DoesNotExist, ValidationError, ValueError):
+            return None
+
     def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if not can_publish(request) or getattr(request, "reverting", False):
+        readonly = [*super().get_readonly_fields(request, obj), "review_note"]
+        if getattr(request, "reverting", False):
             # A revert restores what was entered, never whether readers see it.
             readonly.append("status")
         return readonly
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and obj.review_note:
+            return fieldsets
+        # The reviewer's note is shown only when there is one.
+        return [
+            (name, options | {"fields": [f for f in options["fields"] if f != "review_note"]})
+            for name, options in fieldsets
+        ]
+
+    def statuses_for(self, request, obj=None):
+        """The statuses the user may give this agreement on its page."""
+        if obj is not None and obj.is_revision:
+            return (Status.DRAFT, Status.READY)
+        if can_publish(request):
+            return tuple(Status.values)
+        return (Status.DRAFT, Status.READY)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"allowed_statuses": self.statuses_for(request, obj)})
+
+    def has_change_permission(self, request, obj=None):
+        # Published content changes only through a reviewed revision (aid/revisions.py).
+        if obj is not None and obj.is_published:
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_publish_permission(self, request):
         return can_publish(request)
+
+    def view_on_site(self, obj):
+        """Readers' page of a published agreement; the staff's preview of any other."""
+        if obj.is_published:
+            return obj.get_absolute_url()
+        return reverse("aid:agreement_preview", args=[obj.pk])
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["review"] = self.review_context(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     # Saving --------------------------------------------------------------------
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and object_id is not None:
+            # A page opened before the agreement was published must not change it now.
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and obj.is_published and super().has_change_permission(request):
+                self.message_user(request, read_only_message(obj), messages.ERROR)
+                return HttpResponseRedirect(request.path)
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except locking.EditConflict as conflict:
@@ -338,7 +432,19 @@ class AgreementAdmin(SimpleHistoryAdmin):
             self.message_user(request, str(conflict), messages.ERROR)
             return HttpResponseRedirect(request.path)
 
+    def revert_disabled(self, request, obj=None):
+        if obj is not None and stored_is_published(Agreement, obj.pk):
+            return True
+        return super().revert_disabled(request, obj)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST" and stored_is_published(Agreement, unquote(object_id)):
+            self.message_user(
+                request,
+                read_only_message(Agreement.objects.get(pk=unquote(object_id))),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.path)
         request.reverting = True
         try:
             with transaction.atomic(using=router.db_for_write(self.model)):
@@ -353,13 +459,16 @@ class AgreementAdmin(SimpleHistoryAdmin):
             if change
             else None
         )
-        if not can_publish(request) or getattr(request, "reverting", False):
+        if getattr(request, "reverting", False) or obj.status not in self.statuses_for(
+            request, obj
+        ):
             obj.status = stored or Status.DRAFT
-        # Published only once its line items and citations are saved too (save_related):
-        # the history then shows them as part of what was published, not as corrections.
+        # Published only once its line items and citations are saved too (save_related),
+        # and only if they allow it: the history then shows them as part of what was
+        # published, not as corrections.
         obj.publish_after_related = obj.status == Status.PUBLISHED and stored != obj.status
         if obj.publish_after_related:
-            obj.status = Status.DRAFT if stored is None else stored
+            obj.status = stored or Status.DRAFT
         if change:
             obj.version = locking.claim(obj.pk, form.cleaned_data["base_version"])
         super().save_model(request, obj, form, change)
@@ -367,53 +476,71 @@ class AgreementAdmin(SimpleHistoryAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         obj = form.instance
-        if getattr(obj, "publish_after_related", False):
-            obj.status = Status.PUBLISHED
-            obj._change_reason = "published"
-            obj.save(update_fields=["status", "updated_at"])
+        if not getattr(obj, "publish_after_related", False):
+            return
+        reason = review.why_not_publishable(obj)
+        if reason:
+            self.message_user(
+                request,
+                f"Saved, but not published: {reason} It is a {obj.get_status_display().lower()}.",
+                messages.ERROR,
+            )
+            return
+        obj.status = Status.PUBLISHED
+        obj._change_reason = review.PUBLISHED
+        obj.save(update_fields=["status", "updated_at"])
 
     # Publishing ------------------------------------------------------------------
 
     @admin.action(description="Publish the selected agreements", permissions=["publish"])
     def publish(self, request, queryset):
-        uncited = list(queryset.filter(citations__isnull=True).order_by("title"))
-        if uncited:
-            titles = ", ".join(f"“{agreement.title}”" for agreement in uncited)
+        chosen = list(queryset.order_by("title"))
+        refused = [
+            (agreement, review.why_not_publishable(agreement))
+            for agreement in chosen
+            if not agreement.is_revision and not agreement.is_published
+        ]
+        refused = [(agreement, reason) for agreement, reason in refused if reason]
+        proposed = [agreement for agreement in chosen if agreement.is_revision]
+        if refused or proposed:
+            problems = [f"“{agreement}”: {reason}" for agreement, reason in refused]
+            problems += [
+                f"“{agreement}” is a revision: a reviewer approves it on its review page."
+                for agreement in proposed
+            ]
             self.message_user(
-                request,
-                f"Nothing was published. {NO_CITATION} Without one: {titles}.",
-                messages.ERROR,
+                request, f"Nothing was published. {' '.join(problems)}", messages.ERROR
             )
             return
-        count = self.set_status(queryset, Status.PUBLISHED)
+        count = review.set_status(queryset, Status.PUBLISHED)
         self.message_user(request, f"Published {count} agreement(s).", messages.SUCCESS)
 
     @admin.action(description="Unpublish the selected agreements", permissions=["publish"])
     def unpublish(self, request, queryset):
-        count = self.set_status(queryset, Status.DRAFT)
+        count = review.set_status(queryset, Status.DRAFT)
         self.message_user(
             request,
             f"Unpublished {count} agreement(s): readers no longer see them.",
             messages.SUCCESS,
         )
 
-    @staticmethod
-    def set_status(queryset, status):
-        """Change the status of every selected agreement that has another, one save each."""
-        changed = 0
-        with transaction.atomic():
-            agreements = Agreement.objects.filter(pk__in=queryset.values("pk")).exclude(
-                status=status
-            )
-            for agreement in agreements.select_for_update().order_by("pk"):
-                agreement.status = status
-                agreement.version += 1
-                agreement._change_reason = (
-                    "published" if status == Status.PUBLISHED else "unpublished"
-                )
-                agreement.save(update_fields=["status", "version", "updated_at"])
-                changed += 1
-        return changed
+    @admin.action(description="Mark the selected drafts ready for review", permissions=["change"])
+    def mark_ready(self, request, queryset):
+        drafts = list(queryset.filter(status=Status.DRAFT).order_by("pk"))
+        for agreement in drafts:
+            review.mark_ready(agreement)
+        self.message_user(
+            request,
+            f"Marked {len(drafts)} draft(s) ready for review; reviewers find them under "
+            "“Waiting for review”.",
+            messages.SUCCESS,
+        )
+
+    @admin.display(description="status", ordering="status")
+    def review_state(self, obj):
+        if obj.is_revision:
+            return f"Revision of #{obj.revises_id}: {obj.get_status_display().lower()}"
+        return obj.get_status_display()
 
     @admin.display(description="announced", ordering="announced_on")
     def announced(self, obj):
@@ -428,11 +555,71 @@ class AgreementAdmin(SimpleHistoryAdmin):
         return obj.item_count
 
 
+class AgreementChildForm(forms.ModelForm):
+    """A line item or a citation on its own page: never one of a published agreement."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        agreement = cleaned_data.get("agreement")
+        if agreement is not None and agreement.is_published:
+            raise ValidationError(
+                {
+                    "agreement": (
+                        f"“{agreement}” is published: a change to it is proposed on its page "
+                        "(“Propose a change”) and waits for a reviewer."
+                    )
+                }
+            )
+        return cleaned_data
+
+
 class AgreementChildAdmin(SimpleHistoryAdmin):
     """A line item or a citation edited on its own page: its agreement moves to a new version.
 
-    An agreement page opened before then would otherwise write its stale copy back.
+    An agreement page opened before then would otherwise write its stale copy back. Those
+    of a published agreement are read-only: they change through its revision.
     """
+
+    form = AgreementChildForm
+    view_on_site = staticmethod(site_url)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and of_published(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and of_published(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def revert_disabled(self, request, obj=None):
+        if obj is not None and stored_is_published(self.model, obj.pk):
+            return True
+        return super().revert_disabled(request, obj)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST" and stored_is_published(self.model, unquote(object_id)):
+            agreement = Agreement.objects.get(
+                pk=self.model.objects.filter(pk=unquote(object_id)).values("agreement")[:1]
+            )
+            self.message_user(request, read_only_message(agreement), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if (
+            request.method == "POST"
+            and object_id is not None
+            and stored_is_published(self.model, unquote(object_id))
+            and super().has_change_permission(request)
+        ):
+            agreement = Agreement.objects.get(
+                pk=self.model.objects.filter(pk=unquote(object_id)).values("agreement")[:1]
+            )
+            self.message_user(request, read_only_message(agreement), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         before = type(obj).objects.filter(pk=obj.pk).values_list("agreement", flat=True)
@@ -472,6 +659,13 @@ class LineItemAdmin(ImportMixin, AgreementChildAdmin):
                 messages.ERROR,
             )
             return HttpResponseRedirect(reverse("admin:aid_lineitem_import"))
+        for agreement, _ in getattr(result, "revised", []):
+            self.message_user(
+                request,
+                f"“{agreement}” is published: the file's changes to it are in its pending "
+                "revision, which readers do not see until a reviewer approves it.",
+                messages.WARNING,
+            )
         return super().process_result(result, request)
 
     list_display = [
@@ -496,6 +690,7 @@ class LineItemAdmin(ImportMixin, AgreementChildAdmin):
         # RelatedOnlyFieldListFilter runs a DISTINCT over every line item on each view.
         # By the line item's copy of its agreement's donor: no join to agreements.
         ("donor", admin.RelatedFieldListFilter),
+        InRevisionFilter,
     ]
     search_fields = ["description", "agreement__title"]
     # part_of is a line item: a drop-down would list every line item in the ledger.
@@ -531,7 +726,7 @@ class CitationAdmin(AgreementChildAdmin):
     show_full_result_count = False
 
     def get_actions(self, request):
-        # Deleting citations in bulk could leave a published agreement without one.
+        # Deleting citations in bulk could leave an agreement without one unnoticed.
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
         return actions
@@ -539,13 +734,3 @@ class CitationAdmin(AgreementChildAdmin):
     @admin.display(description="passage")
     def excerpt(self, obj):
         return obj.passage if len(obj.passage) <= 80 else f"{obj.passage[:79]}…"
-
-    def has_delete_permission(self, request, obj=None):
-        # A published agreement keeps at least one citation (unpublish it first).
-        if (
-            obj is not None
-            and obj.agreement.is_published
-            and not obj.agreement.citations.exclude(pk=obj.pk).exists()
-        ):
-            return False
-        return super().has_delete_permission(request, obj)

@@ -75,7 +75,13 @@ class Precision(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    """Whether readers may see an agreement. Only a reviewer publishes."""
+    """Whether readers may see an agreement: only a published one. Only a reviewer publishes.
+
+    An analyst hands a draft over as ready for review; a reviewer publishes it or sends it
+    back (a draft again) with a note. A pending revision of a published agreement
+    (aid/revisions.py) goes the same way, and is approved rather than published.
+    """
 
     DRAFT = "draft", "Draft"
+    READY = "ready", "Ready for review"
     PUBLISHED = "published", "Published"

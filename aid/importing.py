@@ -12,18 +12,28 @@ steps, and runs the import in one transaction; this module reads the rows
   every row is valid.
 - Donors and categories are matched by slug. An unknown slug is an error: an
   import never creates a donor or a category.
-- A row's `id` names a line item: an existing one is updated (an unchanged
-  row is skipped), a new id is created with that id, and an empty id creates a
-  new line item. An import never moves a line item to another agreement.
+- Importing a file twice changes nothing the second time. A row's `id` names a
+  line item: an existing one is updated, or skipped as unchanged, and a new id
+  is created with that id. A row without an id is the line item of its
+  agreement with the same description, if the agreement has one (updated or
+  unchanged); else a new line item. Two rows of one agreement with the same
+  description and no id, or a description two line items share, are errors:
+  the ids tell them apart. An import never moves a line item to another
+  agreement.
 - A row's `agreement_id` names its agreement. An agreement in the ledger is
   used as it is: the row's agreement columns may be empty, and where given must
   agree with it, since an import never changes an agreement. An id not in the
   ledger creates that agreement from the row's agreement columns (donor_slug,
   agreement_title, agreement_kind, announced_on, announced_precision), once;
-  later rows with the same id join it. An empty agreement_id creates one
-  agreement per donor and title in the file.
+  later rows with the same id join it. An empty agreement_id names the
+  agreement of that donor and title: the ledger's, or one the file creates.
 - New agreements are always drafts, whoever imports them: publishing needs a
   citation, and a CSV carries none. A reviewer adds the passages and publishes.
+- A row that changes a PUBLISHED agreement goes into its pending revision
+  (aid/revisions.py), opened if it has none, never into what readers see: a
+  reviewer approves it. Its line items are matched in the revision, where one
+  is open, and new ones get their ids when the revision is approved. Rows that
+  change nothing open no revision.
 - Cells that the export neutralised against spreadsheet formulas (a leading '
   before = + - @, a tab or a carriage return) are read back without the ', so
   that an export imports exactly. A text that itself began with ' followed by
@@ -41,10 +51,12 @@ from django.core.management.color import no_style
 from django.db import connections
 from import_export import fields, resources
 
-from . import locking
+from . import locking, revisions
 from .choices import AgreementKind, AidType, Basis, Precision, Qualifier, Stage, Status
 from .exports import FORMULA_PREFIXES, LINE_ITEM_COLUMNS
 from .models import Agreement, Category, Donor, LineItem
+
+IMPORTED = "imported"
 
 # Read from the file, in the export's order.
 IMPORTED_COLUMNS = [
@@ -270,9 +282,12 @@ class LineItemResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         self.user = kwargs.get("user")
         self.seen_ids = {}
+        self.seen_descriptions = {}
         self.agreements_by_id = {}
         self.agreements_by_title = {}
         self.touched_agreements = set()
+        # Published agreement id -> (agreement, its revision, whether this import opened it).
+        self.revised = {}
         headers = [str(header).strip() for header in dataset.headers or []]
         dataset.headers = headers
         known = set(IMPORTED_COLUMNS) | set(IGNORED_COLUMNS)
@@ -294,6 +309,8 @@ class LineItemResource(resources.ModelResource):
             raise ValueError(" ".join(problems))
 
     def after_import(self, dataset, result, **kwargs):
+        # For the preview and the confirmation's message (admin.LineItemAdmin).
+        result.revised = [(agreement, opened) for agreement, _, opened in self.revised.values()]
         if kwargs.get("dry_run"):
             return
         # Rows that gave their own ids leave the id sequences behind (PostgreSQL).
@@ -307,11 +324,89 @@ class LineItemResource(resources.ModelResource):
     # One row ---------------------------------------------------------------------
 
     def get_or_init_instance(self, instance_loader, row):
-        value = Row(row).text("id")
-        existing = LineItem.objects.filter(pk=int(value)).first() if value.isdigit() else None
-        if existing is not None:
+        """The line item the row names: by its id, else by its agreement and description.
+
+        A line item of a published agreement with a pending revision is read from the
+        revision, where the file's change would go; one the revision removed comes back
+        as a new copy of it.
+        """
+        cells = Row(row)
+        value = cells.text("id")
+        if value.isdigit():
+            existing = LineItem.objects.filter(pk=int(value)).select_related("agreement").first()
+        else:
+            agreement = self.find_agreement(cells)
+            existing = None
+            if agreement is not None:
+                found = list(
+                    LineItem.objects.filter(
+                        agreement=self.where_changes_go(agreement),
+                        description=cells.text("description"),
+                    ).select_related("agreement")[:2]
+                )
+                existing = found[0] if len(found) == 1 else None
+        if existing is None:
+            return self.init_instance(row), True
+        revision = self.pending_revision(existing.agreement)
+        if revision is None:
             return existing, False
-        return self.init_instance(row), True
+        copy = LineItem.objects.filter(agreement=revision, origin=existing).first()
+        if copy is None:
+            return LineItem(agreement=revision, origin=existing), True
+        return copy, False
+
+    def find_agreement(self, cells):
+        """The row's agreement if the ledger or an earlier row holds it; None, never an error."""
+        agreement_id = cells.text("agreement_id")
+        if agreement_id:
+            if not agreement_id.isdigit():
+                return None
+            return self.agreements_by_id.get(int(agreement_id)) or (
+                Agreement.objects.filter(pk=int(agreement_id)).first()
+            )
+        key = (cells.text("donor_slug"), cells.text("agreement_title"))
+        if key in self.agreements_by_title:
+            return self.agreements_by_title[key]
+        found = list(self.titled(*key)[:2])
+        return found[0] if len(found) == 1 else None
+
+    @staticmethod
+    def titled(donor_slug, title):
+        return Agreement.objects.live().filter(donor__slug=donor_slug, title=title)
+
+    def pending_revision(self, agreement):
+        """The revision a change to this agreement goes into, if it is open; else None."""
+        if agreement.pk in self.revised:
+            return self.revised[agreement.pk][1]
+        if not agreement.is_published:
+            return None
+        revision = revisions.pending_revision(agreement)
+        if revision is not None:
+            self.revised[agreement.pk] = (agreement, revision, False)
+        return revision
+
+    def where_changes_go(self, agreement):
+        """The agreement, or the pending revision of a published one, as it is now."""
+        return self.pending_revision(agreement) or agreement
+
+    def revision_for(self, agreement):
+        """The pending revision of a published agreement, opened if needed (once per import)."""
+        if agreement.pk not in self.revised:
+            existing = revisions.pending_revision(agreement)
+            revision = existing or revisions.open_revision(agreement)
+            self.revised[agreement.pk] = (agreement, revision, existing is None)
+        return self.revised[agreement.pk][1]
+
+    def dehydrate_id(self, item):
+        # A copy in a revision is shown as the published line item it changes.
+        if item.agreement_id and item.agreement.is_revision:
+            return item.origin_id
+        return item.pk
+
+    def dehydrate_agreement_id(self, item):
+        if item.agreement_id and item.agreement.is_revision:
+            return item.agreement.revises_id
+        return item.agreement_id
 
     def import_instance(self, instance, row, **kwargs):
         cells = Row(row)
@@ -322,7 +417,8 @@ class LineItemResource(resources.ModelResource):
                 cells.error("id", f"Line item {item_id} is also in row {self.seen_ids[item_id]}.")
             else:
                 self.seen_ids[item_id] = number
-            if instance.pk is None:
+            # A new line item takes the row's id; a new copy in a revision gets its own.
+            if instance.pk is None and instance.origin_id is None:
                 instance.pk = item_id
 
         for column, kind in ITEM_FIELDS.items():
@@ -358,11 +454,13 @@ class LineItemResource(resources.ModelResource):
             cells.error("category_slug", "A line item needs its category.")
 
         agreement = self.agreement_for(cells, instance)
-        if agreement is not None:
+        if agreement is not None and instance.agreement_id is None:
             instance.agreement = agreement
+        if agreement is not None and item_id is None:
+            self.check_description(cells, instance, agreement, number)
 
         if cells.has("part_of_id"):
-            instance.part_of = self.whole(cells)
+            instance.part_of = self.whole(cells, instance)
 
         self.validate_item(instance, cells)
         if cells.errors:
@@ -374,10 +472,40 @@ class LineItemResource(resources.ModelResource):
             raise ValidationError(import_validation_errors)
 
     def save_instance(self, instance, is_create, row, **kwargs):
-        instance._change_reason = "imported"
-        super().save_instance(instance, is_create, row, **kwargs)
+        agreement = instance.agreement
+        if agreement.is_published:
+            instance = self.into_revision(instance)
+        else:
+            if agreement.is_revision and agreement.revises_id not in self.revised:
+                self.revised[agreement.revises_id] = (agreement.revises, agreement, False)
+            self.touched_agreements.add(agreement.pk)
+        instance._change_reason = IMPORTED
+        super().save_instance(instance, instance.pk is None, row, **kwargs)
 
-    def whole(self, cells):
+    def into_revision(self, item):
+        """The change the row makes to a published agreement, as a change to its revision."""
+        live = item.agreement
+        revision = self.revision_for(live)
+        copy = None
+        if item.pk is not None:
+            copy = LineItem.objects.filter(agreement=revision, origin=item.pk).first()
+        if copy is None:
+            copy = LineItem(agreement=revision, origin_id=item.pk)
+        for name in revisions.LINE_ITEM_FIELDS:
+            column = revisions.attname(LineItem, name)
+            setattr(copy, column, getattr(item, column))
+        copy.part_of = self.copy_in(revision, item.part_of) if item.part_of_id else None
+        self.touched_agreements.add(revision.pk)
+        return copy
+
+    @staticmethod
+    def copy_in(revision, item):
+        """A line item as the revision holds it: its copy there, if it is of the same agreement."""
+        if item.agreement_id != revision.revises_id:
+            return item
+        return LineItem.objects.filter(agreement=revision, origin=item).first() or item
+
+    def whole(self, cells, instance):
         whole_id = cells.integer("part_of_id")
         if whole_id is None:
             return None
@@ -388,7 +516,32 @@ class LineItemResource(resources.ModelResource):
                 f"There is no line item {whole_id}: the whole must be in the ledger already "
                 "or in an earlier row of this file.",
             )
+        elif instance.agreement_id is not None and instance.agreement.is_revision:
+            whole = self.copy_in(instance.agreement, whole)
         return whole
+
+    def check_description(self, cells, instance, agreement, number):
+        """Without ids, one agreement's rows and line items are told apart by description."""
+        description = cells.text("description")
+        target = self.where_changes_go(agreement)
+        # By the agreement the row names: its revision, opened by an earlier row, is the same.
+        key = (agreement.pk, description)
+        if key in self.seen_descriptions:
+            cells.error(
+                "description",
+                f"Row {self.seen_descriptions[key]} has the same agreement and description: "
+                "give each row the id of its line item, or describe them apart.",
+            )
+            return
+        self.seen_descriptions[key] = number
+        if instance.pk is None and instance.origin_id is None:
+            shared = LineItem.objects.filter(agreement=target, description=description).count()
+            if shared > 1:
+                cells.error(
+                    "description",
+                    f"Agreement {agreement.pk} has {shared} line items described "
+                    f"“{description}”: give the row the id of the one it changes.",
+                )
 
     def validate_item(self, instance, cells):
         exclude = [field for field, column in FIELD_COLUMNS.items() if column in cells.errors]
@@ -426,33 +579,45 @@ class LineItemResource(resources.ModelResource):
                 agreement = (
                     Agreement.objects.filter(pk=agreement_id).select_related("donor").first()
                 )
-                if agreement is not None:
-                    self.touched_agreements.add(agreement.pk)
             if agreement is not None:
                 self.check_agreement(cells, agreement)
             else:
                 agreement = self.new_agreement(cells, agreement_id)
-                if agreement is not None:
-                    self.agreements_by_id[agreement_id] = agreement
+            if agreement is not None:
+                self.agreements_by_id[agreement_id] = agreement
         else:
             key = (cells.text("donor_slug"), cells.text("agreement_title"))
-            agreement = self.agreements_by_title.get(key)
+            agreement = self.agreements_by_title.get(key) or self.titled_agreement(cells, *key)
             if agreement is not None:
                 self.check_agreement(cells, agreement)
-            else:
+            elif not cells.errors.get("agreement_id"):
                 agreement = self.new_agreement(cells, None)
-                if agreement is not None:
-                    self.agreements_by_title[key] = agreement
-        moved = item.agreement_id is not None and item.agreement_id != getattr(
-            agreement, "pk", None
-        )
-        if agreement is not None and item.pk is not None and moved:
+            if agreement is not None:
+                self.agreements_by_title[key] = agreement
+        # A copy in the agreement's revision belongs to the agreement too.
+        home = item.agreement.revises_id or item.agreement_id if item.agreement_id else None
+        if agreement is not None and home is not None and home != agreement.pk:
             cells.error(
                 "agreement_id",
-                f"Line item {item.pk} belongs to agreement {item.agreement_id}: an import "
+                f"Line item {item.origin_id or item.pk} belongs to agreement {home}: an import "
                 "does not move line items between agreements.",
             )
         return agreement
+
+    def titled_agreement(self, cells, donor_slug, title):
+        """The ledger's agreement of this donor and title; None, with a reason if several."""
+        if not (donor_slug and title):
+            return None
+        found = list(self.titled(donor_slug, title).order_by("pk")[:3])
+        if len(found) > 1:
+            ids = ", ".join(str(agreement.pk) for agreement in found)
+            cells.error(
+                "agreement_id",
+                f"Several agreements of {found[0].donor} are titled “{title}” (ids {ids}): "
+                "put the id of the one you mean in agreement_id.",
+            )
+            return None
+        return found[0] if found else None
 
     def check_agreement(self, cells, agreement):
         """An existing agreement's columns may be empty; where given, they must match it."""
@@ -497,14 +662,6 @@ class LineItemResource(resources.ModelResource):
                 f"A new agreement needs its kind: one of {choices_text(AgreementKind.values)}.",
             )
         announced_on, precision = cells.announced()
-        if donor is not None and title and agreement_id is None:
-            existing = Agreement.objects.filter(donor=donor, title=title).first()
-            if existing is not None:
-                cells.error(
-                    "agreement_id",
-                    f"{donor} already has an agreement titled “{title}” (id {existing.pk}): "
-                    f"put {existing.pk} in agreement_id to add line items to it.",
-                )
         if any(cells.errors.get(column) for column in ("agreement_id", *AGREEMENT_COLUMNS)):
             return None
         agreement = Agreement(
@@ -523,6 +680,6 @@ class LineItemResource(resources.ModelResource):
                 for message in messages:
                     cells.error("announced_on" if column == NON_FIELD_ERRORS else column, message)
             return None
-        agreement._change_reason = "imported"
+        agreement._change_reason = IMPORTED
         agreement.save()
         return agreement

@@ -100,11 +100,15 @@ def changes_since(agreement_pk, version):
     return sentences
 
 
-def conflict_message(agreement_pk, version):
+def meanwhile(agreement_pk, version):
+    """What happened to the agreement since `version`, as one clause."""
     changes = changes_since(agreement_pk, version)
-    meanwhile = "; ".join(changes) if changes else "it was saved again"
+    return "; ".join(changes) if changes else "it was saved again"
+
+
+def conflict_message(agreement_pk, version):
     return (
         "Not saved: this agreement changed after you opened it. Meanwhile "
-        f"{meanwhile}. Your edit was not applied, so that the other one is kept: open "
-        "the agreement again to see it, then make your change again."
+        f"{meanwhile(agreement_pk, version)}. Your edit was not applied, so that the other "
+        "one is kept: open the agreement again to see it, then make your change again."
     )

@@ -369,8 +369,36 @@ class AgreementQuerySet(models.QuerySet):
         """What readers may see. Every public query starts here."""
         return self.filter(status=Status.PUBLISHED)
 
+    def live(self):
+        """Agreements themselves, without the pending revisions of published ones."""
+        return self.filter(revises__isnull=True)
+
+    def revisions(self):
+        """Pending revisions: working copies of published agreements (aid/revisions.py)."""
+        return self.filter(revises__isnull=False)
+
+    def waiting_for_review(self):
+        """Drafts and revisions an analyst has handed over to a reviewer."""
+        return self.filter(status=Status.READY)
+
     def with_related(self):
         return self.select_related("donor")
+
+    def for_page(self):
+        """With what an agreement's page shows: its line items and every citation's source."""
+        return self.with_related().prefetch_related(
+            models.Prefetch(
+                "line_items",
+                queryset=LineItem.objects.select_related("category", "part_of").prefetch_related(
+                    models.Prefetch("citations", queryset=Citation.objects.select_related("source"))
+                ),
+            ),
+            models.Prefetch(
+                "citations",
+                queryset=Citation.objects.filter(line_item__isnull=True).select_related("source"),
+                to_attr="own_citations",
+            ),
+        )
 
     def with_item_count(self):
         # A subquery, not a join: filters on line items must not multiply the count.
@@ -452,10 +480,34 @@ class Agreement(Money, Period):
         max_length=20,
         choices=Status.choices,
         default=Status.DRAFT,
-        help_text="Drafts are never shown to readers; a reviewer publishes.",
+        help_text="Readers see published agreements only; a reviewer publishes.",
+    )
+    review_note = models.TextField(
+        "reviewer's note",
+        blank=True,
+        editable=False,
+        help_text="What the reviewer asked for when sending this back.",
     )
     # Optimistic locking: a save is refused when the row changed since the form was opened.
     version = models.PositiveIntegerField(default=1, editable=False)
+    # A pending revision (aid/revisions.py) is a working copy of a published agreement:
+    # edited like a draft, never published itself, merged into the agreement it revises
+    # when a reviewer approves it. Readers see the agreement as published until then.
+    revises = models.OneToOneField(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="revision",
+        help_text="The published agreement this working copy proposes to change.",
+    )
+    revises_version = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The published agreement's version when this revision was opened.",
+    )
     # What this agreement adds to agreement-level totals: its headline amount if
     # it has one, else the sum of its counted line items. Derived; see recount().
     counted_eur = models.DecimalField(
@@ -480,6 +532,8 @@ class Agreement(Money, Period):
             "counted_qualifier",
             "created_at",
             "updated_at",
+            "revises",
+            "revises_version",
         ]
     )
 
@@ -512,6 +566,14 @@ class Agreement(Money, Period):
                 condition=Q(status__in=Status.values),
                 name="aid_agreement_status_valid",
                 violation_error_message="Unknown status.",
+            ),
+            models.CheckConstraint(
+                condition=Q(revises__isnull=True) | ~Q(status=Status.PUBLISHED),
+                name="aid_agreement_revision_never_published",
+                violation_error_message=(
+                    "A revision is never published itself: a reviewer approves it into the "
+                    "agreement it revises."
+                ),
             ),
             *precision_constraints("announced_on", "announced_precision", "announcement"),
             *precision_constraints("signed_on", "signed_precision", "signature"),
@@ -547,6 +609,11 @@ class Agreement(Money, Period):
     @property
     def is_published(self):
         return self.status == Status.PUBLISHED
+
+    @property
+    def is_revision(self):
+        """A pending revision of a published agreement, not an agreement readers may see."""
+        return self.revises_id is not None
 
     @property
     def counted_display(self):
@@ -667,6 +734,17 @@ class LineItem(Money, Period):
         ),
     )
     notes = models.TextField(blank=True)
+    # In a pending revision: the published agreement's line item this one is a copy of
+    # (empty for one the revision adds). Approval matches them by it (aid/revisions.py).
+    origin = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        related_name="+",
+    )
 
     # Copied from the agreement, so that the public tables filter, sort and count line
     # items from one table and its indexes, without joining agreements for every row.
@@ -689,7 +767,9 @@ class LineItem(Money, Period):
     COPIED_FIELDS = ["donor", "announced_on", "kind", "published", "covered_by_headline"]
 
     objects = LineItemQuerySet.as_manager()
-    history = LedgerHistoricalRecords(excluded_fields=[*Money.MONEY_FIELDS, *COPIED_FIELDS])
+    history = LedgerHistoricalRecords(
+        excluded_fields=[*Money.MONEY_FIELDS, *COPIED_FIELDS, "origin"]
+    )
 
     class Meta:
         ordering = ["agreement", "id"]
@@ -721,6 +801,11 @@ class LineItem(Money, Period):
             # The admin's change list, filtered by category and stage.
             models.Index(
                 fields=["category", "stage", "agreement"], name="aid_li_category_stage_idx"
+            ),
+            # Copies in pending revisions only: deleting a line item clears its copies'
+            # origin without reading a million rows.
+            models.Index(
+                fields=["origin"], condition=Q(origin__isnull=False), name="aid_li_origin_idx"
             ),
         ]
         constraints = [
@@ -795,6 +880,10 @@ class LineItem(Money, Period):
             raise ValidationError({"part_of": "A part belongs to a figure of the same donor."})
         if self.pk and self.parts.exists():
             raise ValidationError({"part_of": "This figure has parts of its own; it is a whole."})
+        if whole.agreement_id != self.agreement_id and whole.agreement.is_revision:
+            raise ValidationError(
+                {"part_of": "That figure is in a pending revision; link to the published one."}
+            )
 
 
 class Source(models.Model):
@@ -891,11 +980,26 @@ class Citation(models.Model):
         help_text="Leave empty when the passage supports the agreement as a whole.",
     )
     passage = models.TextField(help_text="Copied verbatim from the source, not paraphrased.")
+    # In a pending revision: the published agreement's citation this one is a copy of.
+    origin = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=False,
+        related_name="+",
+    )
 
-    history = LedgerHistoricalRecords()
+    history = LedgerHistoricalRecords(excluded_fields=["origin"])
 
     class Meta:
         ordering = ["agreement", "line_item", "id"]
+        indexes = [
+            models.Index(
+                fields=["origin"], condition=Q(origin__isnull=False), name="aid_citation_origin_idx"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.source}: “{self.passage[:60]}”"

@@ -6,7 +6,7 @@ Every view here is public: the same for every reader, so cacheable by any HTTP c
 
 from django.urls import path
 
-from . import views
+from . import preview, views
 from .caching import public
 
 app_name = "aid"
@@ -23,4 +23,10 @@ urlpatterns = [
     path("sources/<int:pk>/", public(views.SourceDetailView.as_view()), name="source_detail"),
     path("changes/", public(views.ChangesView.as_view()), name="changes"),
     path("glossary/", public(views.GlossaryView.as_view()), name="glossary"),
+    # Staff only, and a 404 to anyone else: not public, never cached (aid/preview.py).
+    path(
+        "preview/agreements/<int:pk>/",
+        preview.AgreementPreviewView.as_view(),
+        name="agreement_preview",
+    ),
 ]

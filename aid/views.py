@@ -4,7 +4,6 @@ Every query here starts from .published(): a draft never reaches a reader.
 """
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import Http404
 from django.views.generic import DetailView, TemplateView
 
@@ -14,7 +13,7 @@ from .choices import AidType, Basis, Precision, Qualifier, Stage
 from .corrections import CorrectionsLog
 from .filtersets import AgreementFilterSet, DonorFilterSet, LineItemFilterSet
 from .listing import DEFAULT_PER_PAGE, LedgerListView, Summary, bounded_int, requested_currency
-from .models import Agreement, Category, Citation, Donor, LineItem, Source
+from .models import Agreement, Category, Donor, LineItem, Source
 from .passages import highlight
 from .tables import AgreementTable, DonorTable, LineItemTable
 from .totals import figure_totals, item_summary
@@ -72,23 +71,7 @@ class DonorListView(LedgerListView):
 
 
 class AgreementDetailView(DetailView):
-    queryset = (
-        Agreement.objects.published()
-        .with_related()
-        .prefetch_related(
-            Prefetch(
-                "line_items",
-                queryset=LineItem.objects.select_related("category", "part_of").prefetch_related(
-                    Prefetch("citations", queryset=Citation.objects.select_related("source"))
-                ),
-            ),
-            Prefetch(
-                "citations",
-                queryset=Citation.objects.filter(line_item__isnull=True).select_related("source"),
-                to_attr="own_citations",
-            ),
-        )
-    )
+    queryset = Agreement.objects.published().for_page()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -9,9 +9,12 @@ as a keyword argument; a parent that is not given is made with its defaults.
 import itertools
 from datetime import date
 from decimal import Decimal
+from http import HTTPStatus
 
 from django import forms
 from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.urls import reverse
 
 from aid.choices import AgreementKind, DonorKind, Precision, Qualifier, Stage, Status
 from aid.models import Agreement, Category, Citation, Donor, LineItem, Source
@@ -130,7 +133,7 @@ def make_citation(**fields):
 
 def make_user(username, groups=(), password=None, **fields):
     """A staff user in the named groups ("Analysts", "Reviewers"), made by the migrations."""
-    user = User.objects.create_user(username, password=password, is_staff=True, **fields)
+    user = User.objects.create_user(username, password=password, **({"is_staff": True} | fields))
     user.groups.set(Group.objects.filter(name__in=groups))
     if len(groups) != user.groups.count():
         raise ValueError(f"Unknown group among {groups}")
@@ -166,3 +169,74 @@ def browser_post(response, **changes):
         for form in inline.formset.forms:
             add(form)
     return data | {"_save": "Save"} | changes
+
+
+# Review (aid/review.py, aid/revisions.py), through the admin as analysts and reviewers do.
+
+
+def admin_change_url(agreement):
+    return reverse("admin:aid_agreement_change", args=[agreement.pk])
+
+
+def review_url(agreement):
+    return reverse("admin:aid_agreement_review", args=[agreement.pk])
+
+
+def logged_in(user):
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def propose(browser, agreement):
+    """Choose "Propose a change" on a published agreement's page: its pending revision."""
+    response = browser.post(reverse("admin:aid_agreement_propose", args=[agreement.pk]))
+    assert response.status_code == HTTPStatus.FOUND, response
+    revision = Agreement.objects.get(revises=agreement)
+    assert response.url == admin_change_url(revision)
+    return revision
+
+
+def inline_row(page, prefix, record):
+    """The index of the inline row that shows this record, or its copy in a revision."""
+    (formset,) = [
+        inline.formset
+        for inline in page.context["inline_admin_formsets"]
+        if inline.formset.prefix == prefix
+    ]
+    for index, form in enumerate(formset.forms):
+        if record.pk in (form.instance.pk, form.instance.origin_id):
+            return index
+    raise LookupError(f"No row of {prefix} shows {record!r}")
+
+
+def edit_agreement(
+    browser, agreement, items=None, citations=None, expect=HTTPStatus.FOUND, **fields
+):
+    """Open an agreement's (or a revision's) page and save it with changes, as a browser does.
+
+    items and citations map a record (or the published record a revision's row copies)
+    to the fields its inline row changes; fields are the agreement's own.
+    """
+    url = admin_change_url(agreement)
+    page = browser.get(url)
+    assert page.status_code == HTTPStatus.OK
+    data = browser_post(page, **fields)
+    for prefix, rows in (("line_items", items or {}), ("citations", citations or {})):
+        for record, changes in rows.items():
+            index = inline_row(page, prefix, record)
+            data |= {f"{prefix}-{index}-{name}": value for name, value in changes.items()}
+    response = browser.post(url, data)
+    assert response.status_code == expect, response.context and [
+        response.context["adminform"].form.errors,
+        *(inline.formset.errors for inline in response.context["inline_admin_formsets"]),
+    ]
+    return response
+
+
+def decide(browser, agreement, decision, **data):
+    """Open the review page and take a decision on what it shows."""
+    page = browser.get(review_url(agreement))
+    assert page.status_code == HTTPStatus.OK
+    version = page.context["agreement"].version
+    return browser.post(review_url(agreement), {"decision": decision, "version": version} | data)

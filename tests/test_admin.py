@@ -16,7 +16,7 @@ from django.db import connection
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from aid.choices import AgreementKind, AidType, Basis, Precision, Qualifier, Stage
+from aid.choices import AgreementKind, AidType, Basis, Precision, Qualifier, Stage, Status
 from aid.models import Agreement, Category, Citation, Donor, LineItem, Source
 
 from .factories import (
@@ -273,6 +273,7 @@ def agreement_form(donor, line_items=(), citations=(), **fields):
         # The version the page was opened at (aid/locking.py); factory agreements are at 1.
         "base_version": "1",
         "stage": "committed",
+        "status": "draft",
         "_save": "Save",
     } | fields
     return data | inline_rows("line_items", line_items) | inline_rows("citations", citations)
@@ -407,6 +408,15 @@ class TestAnalystAddsAnAgreement:
 
 class TestCitationLineItemChoices:
     """A citation on the agreement page can support only that agreement's line items."""
+
+    @pytest.fixture
+    def citation(self):
+        """The module's, of a draft: a published agreement is changed through a revision."""
+        donor = make_donor(name="Belgium", slug="belgium", iso_code="BE")
+        agreement = make_agreement(
+            donor=donor, title="Belgium–Ukraine security agreement", status=Status.DRAFT
+        )
+        return make_citation(agreement=agreement, line_item=make_line_item(agreement=agreement))
 
     @staticmethod
     def line_item_field(response):

@@ -14,11 +14,12 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from aid import paginators
+from aid import paginators, revisions
 from aid.admin_choices import SharedChoicesField
-from aid.choices import Stage
+from aid.choices import Stage, Status
 from aid.models import Agreement, Category, Citation, LineItem
 
 from .factories import (
@@ -73,7 +74,9 @@ def make_items(rows):
 class TestLineItemDonorFilter:
     def filter_spec(self, response):
         (spec,) = [
-            spec for spec in response.context["cl"].filter_specs if spec.field_path == "donor"
+            spec
+            for spec in response.context["cl"].filter_specs
+            if getattr(spec, "field_path", None) == "donor"
         ]
         return spec
 
@@ -246,8 +249,8 @@ class TestAgreementPage:
     CEILING = 9
 
     @staticmethod
-    def agreement_with(items, citations):
-        agreement = make_agreement()
+    def agreement_with(items, citations, status=Status.DRAFT):
+        agreement = make_agreement(status=status)
         for index in range(items):
             make_line_item(
                 agreement=agreement,
@@ -276,6 +279,22 @@ class TestAgreementPage:
         # Each citation still shows its source as chosen, and its line item.
         for index in range(citations):
             assertContains(response, f"Source {index}</option>")
+
+    @pytest.mark.parametrize("kind", ["published (read-only)", "pending revision"])
+    @pytest.mark.parametrize("items, citations", [(3, 1), (49, 20)])
+    def test_ceiling_of_published_and_revision_pages(
+        self, superuser_client, kind, items, citations
+    ):
+        agreement = self.agreement_with(items, citations, status=Status.PUBLISHED)
+        if kind == "pending revision":
+            agreement = revisions.open_revision(agreement)
+        response, sql = queries_of(superuser_client, admin_url(Agreement, "change", agreement.pk))
+        line_items, citation_forms = (
+            inline.formset for inline in response.context["inline_admin_formsets"]
+        )
+        assert len(line_items.initial_forms) == items
+        assert len(citation_forms.initial_forms) == citations
+        assert len(sql) <= self.CEILING, "\n".join(sql)
 
     def test_queries_are_the_same_at_any_size(self, superuser_client):
         small = self.agreement_with(2, 1)
@@ -330,6 +349,33 @@ class TestAgreementPage:
         assert list(agreement.line_items.values_list("category", flat=True)) == before
 
 
+class TestReviewPage:
+    """A revision's review page (aid/admin_review.py): the diff reads each side once.
+
+    Session, user, the revision, permissions twice, who wrote it (three histories), the
+    revision with its agreement, each side's line items and citations, and the rule.
+    """
+
+    CEILING = 14
+
+    @pytest.mark.parametrize("items", [2, 40])
+    def test_ceiling(self, superuser_client, items):
+        agreement = make_agreement(status=Status.DRAFT)
+        for index in range(items):
+            make_line_item(agreement=agreement, description=f"Item {index}")
+            make_citation(agreement=agreement, source=make_source(title=f"Source {index}"))
+        agreement.status = Status.PUBLISHED
+        agreement.save()
+        revision = revisions.open_revision(agreement)
+        LineItem.objects.filter(agreement=revision).update(quantity=7)
+        Citation.objects.filter(agreement=revision).update(passage="Belgium")
+        url = reverse("admin:aid_agreement_review", args=[revision.pk])
+        response, sql = queries_of(superuser_client, url)
+        diff = response.context["diff"]
+        assert (len(diff.line_items), len(diff.citations)) == (items, items)
+        assert len(sql) <= self.CEILING, "\n".join(sql)
+
+
 class TestSharedChoicesField:
     def test_copies_share_one_fetch_and_check_values_against_it(self, django_assert_num_queries):
         field = SharedChoicesField(Category.objects.all())
@@ -356,7 +402,7 @@ class TestSharedChoicesField:
 
 class TestLineItemPage:
     def test_part_of_is_an_autocomplete_not_every_line_item(self, superuser_client):
-        item = make_line_item()
+        item = make_line_item(agreement=make_agreement(status=Status.DRAFT))
         for _ in range(30):
             make_line_item(agreement=item.agreement)
         response, sql = queries_of(superuser_client, admin_url(LineItem, "change", item.pk))

@@ -239,3 +239,67 @@ def test_admin_pages_break_no_content_security_policy(watched, django_user_model
         "style-src-attr blocked inline",
         "Applying inline style violates the following Content Security Policy",
     }
+
+
+def log_in(page, username, password):
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+
+
+def test_a_change_to_a_published_agreement_waits_for_a_reviewer(page, browser, live_server):
+    """An analyst proposes a change; readers see it only once a second person approves it."""
+    from django.apps import apps
+
+    from aid.models import Agreement
+
+    from .factories import make_user
+
+    # A transactional test empties every table afterwards: the groups the migrations make
+    # are made again here, as the categories are (the page fixture).
+    aid = apps.get_app_config("aid")
+    models_module = aid.models_module  # which the migrations' code sets to None
+    try:
+        for migration in ("0003_analysts_group", "0007_reviewers_group"):
+            import_module(f"aid.migrations.{migration}").create_group(apps, None)
+    finally:
+        aid.models_module = models_module
+    make_user("ana", ["Analysts"], password="ana-pw-Kx81")
+    make_user("rita", ["Reviewers"], password="rita-pw-Qz42")
+    belgium = Agreement.objects.get(pk=2)
+    figure = belgium.line_items.get(description="at least €977 million in military aid")
+
+    log_in(page, "ana", "ana-pw-Kx81")
+    page.goto("/admin/aid/agreement/2/change/")
+    page.get_by_role("button", name="Propose a change").click()
+    page.wait_for_url("**/admin/aid/agreement/*/change/")
+    revision = Agreement.objects.get(revises=belgium)
+    assert page.url.endswith(f"/admin/aid/agreement/{revision.pk}/change/")
+    row = list(revision.line_items.order_by("pk").values_list("origin", flat=True)).index(figure.pk)
+    page.locator(f'input[name="line_items-{row}-amount"]').fill("978000000")
+    page.locator('select[name="status"]').select_option("ready")
+    page.locator('input[name="_save"]').click()
+    page.wait_for_url("**/admin/aid/agreement/")
+    # Readers still see the published figure.
+    readers = page.request.get("/agreements/2/").text()
+    assert "977,000,000" in readers and "978,000,000" not in readers
+
+    reviewing = browser.new_context(base_url=live_server.url)
+    reviewer = reviewing.new_page()
+    log_in(reviewer, "rita", "rita-pw-Qz42")
+    reviewer.goto("/admin/")
+    reviewer.get_by_role("link", name="1 waiting for review").click()
+    reviewer.get_by_role("link", name=belgium.title).click()
+    reviewer.get_by_role("link", name="Review").first.click()
+    changed = reviewer.locator("#diff-line-items").inner_text()
+    assert "977,000,000.00" in changed and "978,000,000.00" in changed
+    reviewer.get_by_role("button", name="Approve: readers see the change").click()
+    reviewer.wait_for_url("**/admin/aid/agreement/2/change/")
+    reviewing.close()
+
+    page.goto("/agreements/2/")
+    assert "978,000,000" in page.inner_text("main")
+    page.goto("/changes/")
+    assert "at least EUR 978,000,000" in page.inner_text("main")

@@ -25,10 +25,14 @@ from .factories import (
     SOURCE_PASSAGE,
     browser_post,
     category,
+    decide,
+    edit_agreement,
+    logged_in,
     make_agreement,
     make_citation,
     make_source,
     make_user,
+    propose,
 )
 
 pytestmark = pytest.mark.django_db
@@ -230,6 +234,59 @@ def test_publishing_the_drafts_shows_them(client, seeded):
     assert "Zephyria orbital lances" in after["/items/?q=Zephyria"][1].decode()
 
 
+def test_no_public_url_reveals_a_pending_revision(client, seeded):
+    """A change to a published agreement is public only once a reviewer approves it.
+
+    Belgium's agreement (/agreements/2/) gets a revision that changes a figure and adds
+    a line item: every public URL answers as before, and again after the revision is
+    discarded. The same change, approved, is on the pages and in /changes/.
+    """
+    before = snapshot(client)
+    analyst = logged_in(make_user("ana", ["Analysts"]))
+    reviewer = logged_in(make_user("rita", ["Reviewers"]))
+    belgium = Agreement.objects.get(pk=2)
+    figure = belgium.line_items.get(description="at least €977 million in military aid")
+
+    def propose_the_change():
+        revision = propose(analyst, belgium)
+        edit_agreement(
+            analyst,
+            revision,
+            items={figure: {"amount": "987654321"}},
+            status=Status.READY,
+            **{
+                f"line_items-{belgium.line_items.count()}-{name}": value
+                for name, value in {
+                    "description": "Zephyria orbital lances",
+                    "category": category("aircraft").pk,
+                    "quantity": "55555",
+                    "unit": "lances",
+                    "stage": Stage.COMMITTED,
+                }.items()
+            },
+        )
+        return revision
+
+    revision = propose_the_change()
+    pending = snapshot(client)
+    assert [url for url in PUBLIC_URLS if before[url] != pending[url]] == []
+    # The staff's preview shows the change.
+    preview = reviewer.get(reverse("aid:agreement_preview", args=[revision.pk]))
+    assertContains(preview, "Zephyria orbital lances")
+
+    decide(analyst, revision, "discard")
+    discarded = snapshot(client)
+    assert [url for url in PUBLIC_URLS if before[url] != discarded[url]] == []
+
+    decide(reviewer, propose_the_change(), "approve")
+    approved = snapshot(client)
+    changed = {url for url in PUBLIC_URLS if before[url] != approved[url]}
+    assert {"/agreements/2/", "/changes/", "/", "/items/?_export=csv"} <= changed
+    for url in ("/agreements/2/", "/changes/"):
+        page = approved[url][1].decode()
+        assert "987,654,321" in page and "Zephyria orbital lances" in page
+
+
 class TestReviewThenPublish:
     """Analysts draft; reviewers publish, and only what a citation supports."""
 
@@ -271,20 +328,27 @@ class TestReviewThenPublish:
         # Reviewers do all that analysts do.
         assert set(analysts.permissions.all()) < set(reviewers.permissions.all())
 
-    def test_analyst_sees_the_status_but_cannot_change_it(self, draft):
+    @staticmethod
+    def status_choices(page):
+        return [value for value, _ in page.context["adminform"].form.fields["status"].choices]
+
+    def test_analyst_marks_ready_but_cannot_publish(self, draft):
         browser = self.browser("Analysts")
         url = reverse("admin:aid_agreement_change", args=[draft.pk])
         page = browser.get(url)
-        assert "status" not in page.context["adminform"].form.fields
-        assertContains(page, "Draft")
+        assert self.status_choices(page) == [Status.DRAFT, Status.READY]
         response = browser.post(url, browser_post(page, status=Status.PUBLISHED))
-        assert response.status_code == HTTPStatus.FOUND
+        assert response.status_code == HTTPStatus.OK
+        assertContains(response, "Select a valid choice.")
         assert self.status(draft) == Status.DRAFT
+        response = browser.post(url, browser_post(page, status=Status.READY))
+        assert response.status_code == HTTPStatus.FOUND
+        assert self.status(draft) == Status.READY
 
     def test_analyst_adds_drafts_only(self):
         browser = self.browser("Analysts")
         page = browser.get(reverse("admin:aid_agreement_add"))
-        assert "status" not in page.context["adminform"].form.fields
+        assert self.status_choices(page) == [Status.DRAFT, Status.READY]
 
     def test_analyst_has_no_publish_action(self, draft):
         browser = self.browser("Analysts")
@@ -322,10 +386,14 @@ class TestReviewThenPublish:
         browser = self.browser("Reviewers")
         url = reverse("admin:aid_agreement_change", args=[uncited.pk])
         page = browser.get(url)
-        response = browser.post(url, browser_post(page, status=Status.PUBLISHED))
-        assert response.status_code == HTTPStatus.OK
-        assertContains(response, "cannot be published without at least one citation")
+        response = browser.post(url, browser_post(page, status=Status.PUBLISHED, summary="Kept"))
+        # Saved, since nothing in it is wrong, but not published.
+        assert response.status_code == HTTPStatus.FOUND
+        shown = " ".join(str(m) for m in response.wsgi_request._messages)
+        assert "Saved, but not published: An agreement cannot be published without" in shown
         assert self.status(uncited) == Status.DRAFT
+        assert Agreement.objects.get(pk=uncited.pk).summary == "Kept"
+        page = browser.get(url)
 
         source = make_source()
         with_citation = browser_post(
@@ -337,13 +405,20 @@ class TestReviewThenPublish:
         assert response.status_code == HTTPStatus.FOUND
         assert self.status(uncited) == Status.PUBLISHED
 
-    def test_a_published_agreement_keeps_a_citation(self, draft):
+    def test_a_published_agreement_keeps_its_citations(self, draft):
+        """Its page is read-only (a change goes through a revision: tests/test_review.py)."""
         Agreement.objects.filter(pk=draft.pk).update(status=Status.PUBLISHED)
         citation = draft.citations.get()
         browser = self.browser("Analysts")
         url = reverse("admin:aid_agreement_change", args=[draft.pk])
-        response = browser.post(url, browser_post(browser.get(url), **{"citations-0-DELETE": "on"}))
-        assertContains(response, "cannot be published without at least one citation")
+        page = browser.get(url)
+        data = browser_post(page) | {
+            "citations-TOTAL_FORMS": "1",
+            "citations-INITIAL_FORMS": "1",
+            "citations-0-id": str(citation.pk),
+            "citations-0-DELETE": "on",
+        }
+        assert browser.post(url, data).status_code == HTTPStatus.FOUND
         delete = reverse("admin:aid_citation_delete", args=[citation.pk])
         assert browser.post(delete, {"post": "yes"}).status_code == HTTPStatus.FORBIDDEN
         assert draft.citations.exists()

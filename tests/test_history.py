@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
+from aid import revisions
 from aid.choices import Stage, Status
 from aid.corrections import CorrectionsLog
 from aid.history import BASELINE_REASON
@@ -22,11 +23,15 @@ from aid.models import Agreement, Citation, Donor, LineItem, Source
 from .factories import (
     browser_post,
     category,
+    decide,
+    edit_agreement,
+    logged_in,
     make_agreement,
     make_citation,
     make_line_item,
     make_source,
     make_user,
+    propose,
 )
 
 pytestmark = pytest.mark.django_db
@@ -46,12 +51,23 @@ def analyst_client(analyst):
     return browser
 
 
+@pytest.fixture
+def reviewer_client():
+    return logged_in(make_user("rita", ["Reviewers"]))
+
+
 def admin_url(model, view, *args):
     return reverse(f"admin:aid_{model._meta.model_name}_{view}", args=args)
 
 
 def edit_in_admin(browser, record, **changes):
-    """Open the record's admin page and save it with the changes, as a browser would."""
+    """Open the record's admin page and save it with the changes, as a browser would.
+
+    Only records readers do not see are edited in place: a published one changes through
+    approve_change().
+    """
+    agreement = getattr(record, "agreement", record)
+    assert not (isinstance(agreement, Agreement) and agreement.is_published)
     url = admin_url(type(record), "change", record.pk)
     response = browser.post(url, browser_post(browser.get(url), **changes))
     assert response.status_code == HTTPStatus.FOUND, response.context and [
@@ -61,6 +77,18 @@ def edit_in_admin(browser, record, **changes):
     return record
 
 
+def approve_change(analyst_client, reviewer_client, agreement, items=None, **fields):
+    """An analyst proposes a change to a published agreement; a reviewer approves it."""
+    revision = propose(analyst_client, agreement)
+    edit_agreement(analyst_client, revision, items=items, status=Status.READY, **fields)
+    response = decide(reviewer_client, revision, "approve")
+    assert response.url == admin_url(Agreement, "change", agreement.pk), [
+        str(m) for m in response.wsgi_request._messages
+    ]
+    agreement.refresh_from_db()
+    return agreement
+
+
 def corrections(client, page=None):
     response = client.get("/changes/", {"page": page} if page else {})
     assert response.status_code == HTTPStatus.OK
@@ -68,21 +96,29 @@ def corrections(client, page=None):
 
 
 @pytest.fixture
-def published_item():
-    """A line item of an agreement drafted with its citation, then published."""
+def drafted_item():
+    """A line item of an agreement drafted with its citation."""
     agreement = make_agreement(status=Status.DRAFT)
     item = make_line_item(agreement=agreement, amount=Decimal("500000000"), currency="EUR")
     make_citation(line_item=item)
+    return item
+
+
+@pytest.fixture
+def published_item(drafted_item):
+    """The same, published."""
+    agreement = drafted_item.agreement
     agreement.status = Status.PUBLISHED
     agreement.save()
-    item.refresh_from_db()
-    return item
+    drafted_item.refresh_from_db()
+    return drafted_item
 
 
 class TestHistoryInTheAdmin:
     @pytest.mark.parametrize("model", LEDGER_MODELS, ids=lambda model: model.__name__)
     def test_every_ledger_model_keeps_who_when_and_what(self, analyst_client, analyst, model):
-        citation = make_citation(line_item=make_line_item())
+        draft = make_agreement(status=Status.DRAFT)
+        citation = make_citation(line_item=make_line_item(agreement=draft))
         record = {
             Donor: citation.agreement.donor,
             Source: citation.source,
@@ -120,8 +156,8 @@ class TestHistoryInTheAdmin:
         response = client.get(admin_url(model, "history", record.pk))
         assert response.status_code == HTTPStatus.OK
 
-    def test_history_page_shows_what_changed(self, analyst_client, published_item):
-        agreement = published_item.agreement
+    def test_history_page_shows_what_changed(self, analyst_client, drafted_item):
+        agreement = drafted_item.agreement
         edit_in_admin(analyst_client, agreement, title="A clearer title")
         response = analyst_client.get(admin_url(Agreement, "history", agreement.pk))
         assertContains(response, "analyst-ana")
@@ -139,21 +175,27 @@ class TestHistoryInTheAdmin:
         assert (agreement.history.count(), published_item.history.count()) == before
 
     def test_a_record_loaded_without_history_gets_a_baseline_on_its_first_change(
-        self, seeded, analyst_client
+        self, seeded, analyst_client, reviewer_client
     ):
         item = LineItem.objects.get(description="at least €977 million in military aid")
         assert item.history.count() == 0
-        edit_in_admin(analyst_client, item, amount="978000000")
+        approve_change(
+            analyst_client, reviewer_client, item.agreement, items={item: {"amount": "978000000"}}
+        )
         baseline, change = item.history.order_by("history_date")
         assert baseline.history_change_reason == BASELINE_REASON
         assert baseline.history_user is None
         assert baseline.amount == Decimal("977000000.00")
         assert change.amount == Decimal("978000000.00")
+        assert (change.history_user.username, change.history_change_reason) == (
+            "rita",
+            revisions.APPROVED,
+        )
 
 
 class TestRevert:
-    def test_an_agreement_is_reverted_to_an_earlier_version(self, analyst_client, published_item):
-        agreement = published_item.agreement
+    def test_an_agreement_is_reverted_to_an_earlier_version(self, analyst_client, drafted_item):
+        agreement = drafted_item.agreement
         original_title = agreement.title
         edit_in_admin(analyst_client, agreement, title="A mistaken title", summary="Oops")
         earlier = agreement.history.get(title=original_title, history_type="+")
@@ -185,21 +227,49 @@ class TestRevert:
         agreement.refresh_from_db()
         assert agreement.status == Status.DRAFT
 
-    def test_a_line_item_is_reverted(self, analyst_client, published_item):
-        edit_in_admin(analyst_client, published_item, quantity="12")
+    def test_a_line_item_is_reverted(self, analyst_client, drafted_item):
+        edit_in_admin(analyst_client, drafted_item, quantity="12")
+        assert drafted_item.quantity == 12
+        earlier = drafted_item.history.earliest()
+        url = reverse(
+            "admin:aid_lineitem_simple_history", args=[drafted_item.pk, earlier.history_id]
+        )
+        response = analyst_client.post(url, browser_post(analyst_client.get(url)))
+        assert response.status_code == HTTPStatus.FOUND
+        drafted_item.refresh_from_db()
+        assert drafted_item.quantity == 30
+
+    def test_a_published_line_item_is_not_reverted_in_place(
+        self, analyst_client, reviewer_client, published_item
+    ):
+        approve_change(
+            analyst_client,
+            reviewer_client,
+            published_item.agreement,
+            items={published_item: {"quantity": "12"}},
+        )
         earlier = published_item.history.earliest()
         url = reverse(
             "admin:aid_lineitem_simple_history", args=[published_item.pk, earlier.history_id]
         )
-        response = analyst_client.post(url, browser_post(analyst_client.get(url)))
+        page = analyst_client.get(url)
+        assert page.context["revert_disabled"]
+        response = analyst_client.post(url, browser_post(page))
         assert response.status_code == HTTPStatus.FOUND
         published_item.refresh_from_db()
-        assert published_item.quantity == 30
+        assert published_item.quantity == 12
 
 
 class TestCorrectionsLog:
-    def test_a_published_amount_changed(self, client, analyst_client, published_item):
-        edit_in_admin(analyst_client, published_item, amount="450000000", notes="Typo in feed")
+    def test_a_published_amount_changed(
+        self, client, analyst_client, reviewer_client, published_item
+    ):
+        approve_change(
+            analyst_client,
+            reviewer_client,
+            published_item.agreement,
+            items={published_item: {"amount": "450000000", "notes": "Typo in feed"}},
+        )
 
         response, shown = corrections(client)
 
@@ -217,19 +287,25 @@ class TestCorrectionsLog:
         assertContains(response, f'href="{published_item.get_absolute_url()}"')
         # Never who, never why.
         assertNotContains(response, "analyst-ana")
+        assertNotContains(response, "rita")
         assertNotContains(response, "Typo in feed")
 
-    def test_each_figure_and_the_headline(self, client, analyst_client, published_item):
-        edit_in_admin(
-            analyst_client,
-            published_item,
-            quantity="24",
-            stage=Stage.DELIVERED,
-            description="F-16 jets",
-            qualifier="at-least",
-        )
+    def test_each_figure_and_the_headline(
+        self, client, analyst_client, reviewer_client, published_item
+    ):
         agreement = published_item.agreement
-        edit_in_admin(analyst_client, agreement, amount="1000000000", qualifier="exact")
+        item_changes = {
+            "quantity": "24",
+            "stage": Stage.DELIVERED,
+            "description": "F-16 jets",
+            "qualifier": "at-least",
+        }
+        approve_change(
+            analyst_client, reviewer_client, agreement, items={published_item: item_changes}
+        )
+        approve_change(
+            analyst_client, reviewer_client, agreement, amount="1000000000", qualifier="exact"
+        )
 
         _, shown = corrections(client)
 
@@ -245,17 +321,36 @@ class TestCorrectionsLog:
             ("description", "F-16 fighter jets", "F-16 jets"),
         ]
 
-    def test_notes_periods_and_dates_are_not_figures(self, client, analyst_client, published_item):
-        edit_in_admin(analyst_client, published_item, notes="Reading", period_text="by 2029")
-        edit_in_admin(
-            analyst_client, published_item.agreement, summary="Longer", announced_on="2024-05-29"
+    def test_notes_periods_and_dates_are_not_figures(
+        self, client, analyst_client, reviewer_client, published_item
+    ):
+        agreement = published_item.agreement
+        revision = propose(analyst_client, agreement)
+        # Notes are written on the line item's own page (the agreement's rows leave them out).
+        edit_in_admin(analyst_client, revision.line_items.get(), notes="Reading")
+        edit_agreement(
+            analyst_client,
+            revision,
+            items={published_item: {"period_text": "by 2029"}},
+            summary="Longer",
+            announced_on="2024-05-29",
+            status=Status.READY,
         )
+        decide(reviewer_client, revision, "approve")
+        agreement.refresh_from_db()
+        published_item.refresh_from_db()
+        assert published_item.period_text == "by 2029"
+        assert (published_item.notes, agreement.summary) == ("Reading", "Longer")
         _, shown = corrections(client)
         assert shown == []
 
-    def test_seeded_records_changed_for_the_first_time(self, client, seeded, analyst_client):
+    def test_seeded_records_changed_for_the_first_time(
+        self, client, seeded, analyst_client, reviewer_client
+    ):
         item = LineItem.objects.get(description="at least €977 million in military aid")
-        edit_in_admin(analyst_client, item, amount="978000000")
+        approve_change(
+            analyst_client, reviewer_client, item.agreement, items={item: {"amount": "978000000"}}
+        )
         _, shown = corrections(client)
         assert [(c.figure, c.was, c.now) for c in shown[0].changes] == [
             ("amount", "at least EUR 977,000,000", "at least EUR 978,000,000")
@@ -286,9 +381,15 @@ class TestCorrectionsLog:
         assert shown == []
 
     def test_an_unpublished_agreement_takes_its_corrections_with_it(
-        self, client, analyst_client, published_item
+        self, client, analyst_client, reviewer_client, published_item
     ):
-        edit_in_admin(analyst_client, published_item, amount="450000000")
+        approve_change(
+            analyst_client,
+            reviewer_client,
+            published_item.agreement,
+            items={published_item: {"amount": "450000000"}},
+        )
+        assert len(corrections(client)[1]) == 1
         Agreement.objects.filter(pk=published_item.agreement_id).update(status=Status.DRAFT)
         _, shown = corrections(client)
         assert shown == []

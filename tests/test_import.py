@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
+from aid import review
 from aid.choices import Status
 from aid.exports import LINE_ITEM_COLUMNS
 from aid.importing import IGNORED_COLUMNS, IMPORTED_COLUMNS
@@ -23,6 +24,7 @@ from aid.models import Agreement, Citation, Donor, LineItem
 
 from .factories import (
     category,
+    decide,
     make_agreement,
     make_citation,
     make_donor,
@@ -186,7 +188,9 @@ class TestGoodImport:
         assert Agreement.objects.get().status == Status.DRAFT
 
     def test_rows_join_an_agreement_in_the_ledger(self, analyst, belgium):
-        agreement = make_agreement(donor=belgium, title="Belgium–Ukraine security agreement")
+        agreement = make_agreement(
+            donor=belgium, title="Belgium–Ukraine security agreement", status=Status.DRAFT
+        )
         make_citation(agreement=agreement)
         content = as_csv(
             [
@@ -212,7 +216,7 @@ class TestGoodImport:
         assert make_agreement().pk > 501
 
     def test_an_existing_line_item_is_updated(self, analyst):
-        item = make_line_item(quantity=30)
+        item = make_line_item(quantity=30, agreement=make_agreement(status=Status.DRAFT))
         row = {
             "id": item.pk,
             "description": item.description,
@@ -266,6 +270,10 @@ class TestBadImport:
                 agreement_title="Another", announced_on="2024-02-30", announced_precision="day"
             ),
         ]
+        # Each its own line item: rows of one agreement are told apart by description.
+        for number, row in enumerate(rows, start=1):
+            if row["description"]:
+                row["description"] = f"{row['description']} ({number})"
         before = counts()
 
         preview = upload(analyst, as_csv(rows))
@@ -383,13 +391,180 @@ class TestBadImport:
         found = problems(upload(analyst, as_csv([row])))
         assert "does not move line items" in found[(1, "agreement_id")][0]
 
-    def test_a_title_already_in_the_ledger_needs_its_id(self, analyst, belgium):
-        existing = make_agreement(donor=belgium, title="Belgian package")
+    def test_a_title_two_agreements_share_needs_the_id(self, analyst, belgium):
+        first = make_agreement(donor=belgium, title="Belgian package", status=Status.DRAFT)
+        second = make_agreement(donor=belgium, title="Belgian package", status=Status.DRAFT)
         found = problems(upload(analyst, as_csv([new_row()])))
         assert found[(1, "agreement_id")] == [
-            f"Belgium already has an agreement titled “Belgian package” (id {existing.pk}): "
-            f"put {existing.pk} in agreement_id to add line items to it."
+            f"Several agreements of Belgium are titled “Belgian package” (ids {first.pk}, "
+            f"{second.pk}): put the id of the one you mean in agreement_id."
         ]
+
+    def test_rows_of_one_agreement_with_one_description_need_ids(self, analyst, belgium):
+        rows = [new_row(), new_row(quantity="5")]
+        found = problems(upload(analyst, as_csv(rows)))
+        assert found == {
+            (2, "description"): [
+                "Row 1 has the same agreement and description: give each row the id of its "
+                "line item, or describe them apart."
+            ]
+        }
+
+    def test_a_description_two_line_items_share_needs_the_id(self, analyst):
+        agreement = make_agreement(status=Status.DRAFT)
+        for _ in range(2):
+            make_line_item(agreement=agreement, description="155 mm shells")
+        row = {
+            "description": "155 mm shells",
+            "agreement_id": agreement.pk,
+            "category_slug": "ammunition",
+        }
+        found = problems(upload(analyst, as_csv([row])))
+        assert found[(1, "description")] == [
+            f"Agreement {agreement.pk} has 2 line items described “155 mm shells”: give the "
+            "row the id of the one it changes."
+        ]
+        assert LineItem.objects.count() == 2
+
+
+class TestIdempotent:
+    """Importing the same file twice changes nothing the second time."""
+
+    def test_a_file_without_ids_imported_twice(self, analyst, belgium):
+        content = as_csv(
+            [
+                new_row(),
+                new_row(description="Spare parts", quantity="", unit="", amount="", currency=""),
+            ]
+        )
+        first = import_file(analyst, content)
+        assert first.context["result"].totals["new"] == 2
+        state = (counts(), LineItem.history.count(), Agreement.history.count())
+
+        second = import_file(analyst, content)
+
+        totals = second.context["result"].totals
+        assert (totals["new"], totals["update"], totals["skip"]) == (0, 0, 2)
+        assertContains(second, '<td class="import-type">Unchanged</td>', count=2, html=True)
+        assert (counts(), LineItem.history.count(), Agreement.history.count()) == state
+
+    def test_a_row_without_an_id_updates_the_line_item_of_its_description(self, analyst):
+        item = make_line_item(agreement=make_agreement(status=Status.DRAFT), quantity=30)
+        row = {
+            "description": item.description,
+            "agreement_id": item.agreement_id,
+            "category_slug": "aircraft",
+            "quantity": "24",
+            "unit": "aircraft",
+        }
+        preview = import_file(analyst, as_csv([row]))
+        assertContains(preview, '<td class="import-type">Update</td>', html=True)
+        assert LineItem.objects.get() == item
+        item.refresh_from_db()
+        assert item.quantity == 24
+
+    def test_a_title_in_the_ledger_is_joined_not_repeated(self, analyst, belgium):
+        import_file(analyst, as_csv([new_row()]))
+        import_file(analyst, as_csv([new_row(description="Boats", category_slug="naval")]))
+        agreement = Agreement.objects.get()
+        assert set(agreement.line_items.values_list("description", flat=True)) == {
+            "Sea King helicopters",
+            "Boats",
+        }
+
+
+class TestIntoPublished:
+    """Rows that change a published agreement wait in its revision for a reviewer."""
+
+    @pytest.fixture
+    def published(self, belgium):
+        agreement = make_agreement(
+            donor=belgium, title="Belgium–Ukraine security agreement", status=Status.DRAFT
+        )
+        item = make_line_item(agreement=agreement, description="F-16 fighter jets")
+        make_citation(agreement=agreement, line_item=item)
+        agreement.status = Status.PUBLISHED
+        agreement.save()
+        return agreement
+
+    @staticmethod
+    def rows(agreement):
+        jets = agreement.line_items.get()
+        return [
+            {
+                "id": jets.pk,
+                "description": jets.description,
+                "agreement_id": agreement.pk,
+                "category_slug": "aircraft",
+                "quantity": "24",
+                "unit": "aircraft",
+            },
+            {
+                "description": "F-16 spare parts",
+                "agreement_id": agreement.pk,
+                "category_slug": "equipment",
+            },
+        ]
+
+    def test_the_rows_go_into_its_revision(self, client, analyst, published):
+        jets = published.line_items.get()
+        page = client.get(published.get_absolute_url()).content
+        content = as_csv(self.rows(published))
+
+        preview = upload(analyst, content)
+        assertContains(preview, "These agreements are published:")
+        assertContains(preview, "a revision is opened for them")
+        assert not Agreement.objects.revisions().exists()
+        response = confirm(analyst, preview)
+
+        shown = [str(m) for m in response.wsgi_request._messages]
+        assert any("the file's changes to it are in its pending revision" in m for m in shown)
+        jets.refresh_from_db()
+        assert jets.quantity == 30
+        assert published.line_items.count() == 1
+        assert client.get(published.get_absolute_url()).content == page
+        revision = Agreement.objects.get(revises=published)
+        assert revision.line_items.get(origin=jets).quantity == 24
+        assert revision.line_items.get(origin=None).description == "F-16 spare parts"
+        assert revision.line_items.get(origin=None).history.get().history_user.username == "ana"
+
+        # The same file again: nothing new, nothing changed, in the revision either.
+        again = import_file(analyst, content)
+        totals = again.context["result"].totals
+        assert (totals["new"], totals["update"], totals["skip"]) == (0, 0, 2)
+        assertContains(again, "into the revision already open")
+        assert revision.line_items.count() == 2
+
+    def test_two_rows_of_one_description_are_refused_there_too(self, analyst, published):
+        row = {
+            "description": "Spare parts",
+            "agreement_id": published.pk,
+            "category_slug": "equipment",
+        }
+        # The first row opens the revision; the second would otherwise update its line item.
+        found = problems(upload(analyst, as_csv([row, row])))
+        assert set(found) == {(2, "description")}
+        assert not Agreement.objects.revisions().exists()
+
+    def test_approved_they_reach_readers(self, client, analyst, reviewer, published):
+        jets = published.line_items.get()
+        import_file(analyst, as_csv(self.rows(published)))
+        revision = Agreement.objects.get(revises=published)
+        response = decide(reviewer, revision, "approve")
+        assert "the revision is not ready for review" in " ".join(
+            str(m) for m in response.wsgi_request._messages
+        )
+        review.mark_ready(revision)
+        response = decide(reviewer, revision, "approve")
+        assert response.url == reverse("admin:aid_agreement_change", args=[published.pk])
+        jets.refresh_from_db()
+        assert jets.quantity == 24
+        assert published.line_items.count() == 2
+        shown = client.get("/changes/").context["page"].object_list
+        assert {(c.action, c.title) for c in shown} == {
+            ("changed", "F-16 fighter jets"),
+            ("added", "F-16 spare parts"),
+        }
 
 
 class TestRoundTrip:
@@ -401,6 +576,8 @@ class TestRoundTrip:
         assert result.totals["skip"] == LineItem.objects.count()
         assert result.totals["new"] == result.totals["update"] == 0
         assert LineItem.history.count() == history
+        # Unchanged rows open no revision of the published agreements.
+        assert not Agreement.objects.revisions().exists()
 
     def test_export_import_into_an_empty_ledger_export_again(self, client, seeded, reviewer):
         """The same file, byte for byte, once a reviewer has cited and published the imports.

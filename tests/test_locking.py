@@ -2,7 +2,8 @@
 
 Each test opens the agreement's admin page in two "tabs" (two logged-in
 clients), and posts each tab's form as the browser would, fields and inline
-rows as they were shown when the tab was opened.
+rows as they were shown when the tab was opened. The agreement is a draft: a
+published one is edited in its revision, under the same lock (tests/test_review.py).
 """
 
 from decimal import Decimal
@@ -44,7 +45,10 @@ def tab(user, agreement):
 
 @pytest.fixture
 def agreement():
-    citation = make_citation(line_item=make_line_item(description="F-16 fighter jets"))
+    draft = make_agreement(status=Status.DRAFT)
+    citation = make_citation(
+        line_item=make_line_item(agreement=draft, description="F-16 fighter jets")
+    )
     return citation.agreement
 
 
@@ -163,7 +167,11 @@ class TestTwoTabs:
         assert agreement.is_published
 
         second = alice_tab.post(change_url(agreement), browser_post(alice_page, title="Late"))
-        assert "rita changed status" in refusal(second)
+        assert second.status_code == HTTPStatus.FOUND
+        shown = [str(m) for m in second.wsgi_request._messages]
+        assert any("is published, and readers see it as it is" in m for m in shown)
+        agreement.refresh_from_db()
+        assert agreement.title != "Late"
 
 
 class TestVersion:
