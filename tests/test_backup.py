@@ -18,9 +18,18 @@ from django.db.migrations.loader import MigrationLoader
 from django.test import Client
 
 from aid import backup, triggers
+from aid.choices import Status
 from aid.models import Agreement, Category, Donor, LineItem, Source
 
-from .factories import browser_post, make_line_item, make_user
+from .factories import (
+    browser_post,
+    decide,
+    edit_agreement,
+    logged_in,
+    make_line_item,
+    make_user,
+    propose,
+)
 from .test_settings import ROOT
 
 pytestmark = pytest.mark.django_db
@@ -57,10 +66,14 @@ def edit_in_admin(browser, record, **changes):
 def ledger_with_history(seeded):
     """The seed data after a day of analysts' work: edits, an addition, a removal."""
     analyst = make_user("ana", ["Analysts", "Reviewers"], password="correct-horse-battery")
+    reviewer = make_user("rita", ["Reviewers"], password="correct-horse-battery")
     browser = Client()
     browser.force_login(analyst)
     item = LineItem.objects.get(description="at least €977 million in military aid")
-    edit_in_admin(browser, item, amount="978000000")
+    # A published figure changes through a revision that another reviewer approves.
+    revision = propose(browser, item.agreement)
+    edit_agreement(browser, revision, items={item: {"amount": "978000000"}}, status=Status.READY)
+    assert decide(logged_in(reviewer), revision, "approve").status_code == HTTPStatus.FOUND
     edit_in_admin(browser, Donor.objects.get(slug="spain"), name="Spain (Kingdom of)")
     agreement = Agreement.objects.published().exclude(pk=item.agreement_id).first()
     make_line_item(agreement=agreement, description="Sea King helicopters", quantity=3)
@@ -235,8 +248,12 @@ class TestRestoreHere:
         ana = User.objects.get(username="ana")
         assert ana.check_password("correct-horse-battery")
         assert sorted(ana.groups.values_list("name", flat=True)) == analyst_groups
-        change = LineItem.history.filter(amount=Decimal("978000000")).get()
-        assert change.history_user == ana
+        # The analyst's edit of the revision, and the reviewer's approval of the live figure.
+        live = LineItem.objects.get(amount=Decimal("978000000"))
+        approved = LineItem.history.filter(id=live.pk, amount=Decimal("978000000")).get()
+        assert approved.history_user == User.objects.get(username="rita")
+        edited = LineItem.history.filter(amount=Decimal("978000000")).exclude(id=live.pk)
+        assert ana in {record.history_user for record in edited}
         assert Category.objects.get(slug="aircraft").definition.startswith("Fixed-wing")
         assert Group.objects.get(name="Reviewers").permissions.filter(codename="publish_agreement")
         assert triggers.drifted_line_items() == 0

@@ -213,7 +213,14 @@ def test_admin_pages_break_no_content_security_policy(watched, django_user_model
     page.get_by_role("link", name="Belgium").first.wait_for()
     assert blocked() == []
 
-    # The change form: autocomplete (select2 over XHR), inline rows added by script, a date.
+    # The change form of a draft (a published one is read-only): autocomplete (select2 over
+    # XHR), inline rows added by script, a date.
+    from django.urls import reverse
+
+    from aid.choices import Status
+    from aid.models import Agreement
+
+    Agreement.objects.filter(pk=2).update(status=Status.DRAFT)
     page.goto("/admin/aid/agreement/2/change/")
     page.locator("#select2-id_donor-container").click()
     page.locator(".select2-search__field").fill("Spa")
@@ -230,6 +237,9 @@ def test_admin_pages_break_no_content_security_policy(watched, django_user_model
     page.locator("#id_notes").fill("Checked against the agreement's text.")
     page.get_by_role("button", name="Save", exact=True).click()
     page.wait_for_url("**/admin/aid/agreement/")
+    assert blocked() == []
+    page.goto(reverse("admin:aid_agreement_review", args=[2]))
+    page.get_by_role("heading").first.wait_for()
     assert blocked() == []
     page.goto("/admin/aid/agreement/2/history/")
     page.get_by_text("Checked against", exact=False).first.wait_for()
