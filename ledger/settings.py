@@ -106,6 +106,9 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "ledger.wsgi.application"
 
+# A connection is kept for a minute of requests, and checked before each request reuses it:
+# after the database restarts, every worker finds its connection dead, drops it and
+# connects again by itself (tests/test_faults.py).
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
@@ -113,6 +116,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes write one file (gunicorn's workers, staff saving at once).
+    # - WAL: readers never wait for a writer, nor a writer for readers.
+    # - IMMEDIATE: a transaction takes the write lock when it begins. Otherwise one that
+    #   read first and writes second cannot wait for another writer (SQLite would deadlock)
+    #   and fails at once with "database is locked"; now it waits its turn, then sees the
+    #   other's save, so the optimistic lock refuses it politely (aid/locking.py).
+    # - timeout: how long it waits for the lock (seconds), within gunicorn's 30 s.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL",
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's default random_page_cost (4) prices an index probe for a spinning disk.
     # The ledger's tables live in memory or on SSD, where 1.1 is the usual setting; with 4
