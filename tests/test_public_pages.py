@@ -158,7 +158,7 @@ class TestBadInput:
     def test_non_numeric_agreement(self, client, seeded):
         response = client.get("/items/?agreement=abc")
         assert response.status_code == HTTPStatus.OK
-        assert "Enter a number" in response.content.decode()
+        assert "An agreement id is a whole number" in response.content.decode()
 
     def test_unknown_export_format(self, client, seeded):
         response = client.get("/items/?_export=xlsx")
