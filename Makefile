@@ -5,7 +5,7 @@ PORT   ?= 8000
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup seed lint format bench clean
+.PHONY: run test setup seed lint format bench faults clean
 
 run: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
@@ -14,6 +14,11 @@ run: setup
 
 test: setup
 	$(BIN)/pytest
+
+# `make faults`: PostgreSQL restarted under load, on a cluster of the test's own
+# (tests/test_faults.py; `make test` runs it too). Prints what it measured.
+faults: setup
+	$(BIN)/pytest -m faults -rP tests/test_faults.py
 
 lint: setup
 	$(BIN)/ruff check .

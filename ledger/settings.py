@@ -139,6 +139,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", os.environ.get("PGOPTIONS", "-c random_page_cost=1.1")
     )
+    # A server that does not answer at all (a network fault, not a refusal) would hold a
+    # request for the operating system's TCP timeout, minutes, until gunicorn killed the
+    # worker; after 5 s the request gets the 503 (ledger/outages.py) instead.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
