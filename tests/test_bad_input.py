@@ -93,6 +93,19 @@ class TestIntegerRanges:
         assert not response.context["filterset"].errors
         assert response.context["count"] == 1
 
+    def test_dates_at_the_ends_of_the_calendar_filter(self, client, published):
+        response = client.get("/items/", {"date_after": "0001-01-01", "date_before": "9999-12-31"})
+        assert not response.context["filterset"].errors
+        assert response.context["count"] == 1
+        exported = client.get("/items/", {"date_after": "0001-01-01", "_export": "csv"})
+        assert exported.status_code == HTTPStatus.OK
+
+    @pytest.mark.parametrize("value", ["10000-01-01", "0000-12-31", "2024-02-30"])
+    def test_a_date_off_the_calendar_is_shown_beside_its_filter(self, client, published, value):
+        response = client.get("/items/", {"date_after": value})
+        assert response.status_code == HTTPStatus.OK
+        assert "Enter a valid date" in text(response)
+
     @pytest.mark.parametrize("name", ["page", "per_page"])
     @pytest.mark.parametrize("value", OUT_OF_RANGE)
     def test_paging_out_of_range_gives_the_nearest_page_and_says_so(
