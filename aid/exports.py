@@ -248,7 +248,7 @@ def csv_error_line(writer):
 
 
 # Each writer below runs its query, and reads the first rows, before it yields its first
-# line: export_response takes that line in the view (started), so a query that fails at
+# line: export_response takes that line in the view (Started), so a query that fails at
 # once fails before the 200. What fails after the first line is logged as an error and
 # said at the end of the file, which a reader has already begun to receive.
 
