@@ -50,7 +50,7 @@ def environment(database_url):
         DJANGO_SECRET_KEY="served-tests-only-secret-key-" + "s" * 40,
         DJANGO_SECURE_SSL_REDIRECT="0",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        # Passwords as the test settings hash them; users made by `prepare`.
+        # The password of the users `prepare` makes (createsuperuser reads it).
         DJANGO_SUPERUSER_PASSWORD=PASSWORD,
     )
     return env
