@@ -99,6 +99,7 @@ class TestIntegerRanges:
         assert response.context["count"] == 1
         exported = client.get("/items/", {"date_after": "0001-01-01", "_export": "csv"})
         assert exported.status_code == HTTPStatus.OK
+        assert text(exported).count("\r\n") == 2  # the header and the one line item
 
     @pytest.mark.parametrize("value", ["10000-01-01", "0000-12-31", "2024-02-30"])
     def test_a_date_off_the_calendar_is_shown_beside_its_filter(self, client, published, value):
