@@ -6,7 +6,7 @@ PORT   ?= 8000
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test serve backup restore setup seed lint format bench clean
+.PHONY: run test serve backup restore setup seed lint format bench load faults clean
 
 run: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
@@ -36,6 +36,11 @@ restore: setup
 	@test -n "$(FILE)" || { echo "make restore: name the backup, e.g. make restore FILE=ledger-2024-06-01.zip" >&2; exit 1; }
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py restore "$(FILE)"
+
+# `make faults`: PostgreSQL restarted under load, on a cluster of the test's own
+# (tests/test_faults.py; `make test` runs it too). Prints what it measured.
+faults: setup
+	$(BIN)/pytest -m faults -rP tests/test_faults.py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -79,4 +84,4 @@ $(BENCH_VENV)/.installed:
 	@touch $@
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-wal db.sqlite3-shm staticfiles .pytest_cache .ruff_cache *.egg-info

@@ -12,9 +12,11 @@ tables with a column lacking SQL take the Python writer.
 import csv
 import json
 import logging
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import chain
 
 from django.db import connections
 from django.db.models import F
@@ -278,17 +280,29 @@ def csv_error_line(writer):
     return writer.writerow(["# ERROR: the export stopped early; this file is incomplete."])
 
 
+# Each writer below runs its query, and reads the first rows, before it yields its first
+# line: export_response takes that line in the view (Started), so a query that fails at
+# once fails before the 200. What fails after the first line is logged as an error and
+# said at the end of the file, which a reader has already begun to receive.
+
+
 def csv_lines(columns, queryset, request):
     """The CSV written in Python, one record at a time."""
     writer = csv_writer()
-    yield writer.writerow([column.name for column in columns])
-    try:
-        for record in records(queryset):
-            yield writer.writerow([csv_cell(column.value(record, request)) for column in columns])
-    except Exception:
-        # The 200 has gone out; say so in the file rather than end it silently short.
-        logger.exception("CSV export stopped early")
-        yield csv_error_line(writer)
+    rows = records(queryset)
+    with closing(rows):
+        first = next(rows, None)
+        yield writer.writerow([column.name for column in columns])
+        if first is None:
+            return
+        try:
+            for record in chain([first], rows):
+                yield writer.writerow(
+                    [csv_cell(column.value(record, request)) for column in columns]
+                )
+        except Exception:
+            logger.exception("CSV export stopped early")
+            yield csv_error_line(writer)
 
 
 def copy_expressions(fmt, columns, queryset, request):
@@ -301,43 +315,77 @@ def copy_expressions(fmt, columns, queryset, request):
 def csv_copy_lines(columns, queryset, expressions):
     """The same CSV as csv_lines, written by PostgreSQL (aid/copy_export.py)."""
     writer = csv_writer()
-    yield writer.writerow([column.name for column in columns])
-    try:
-        yield from copy_csv(queryset, expressions, CHUNK_SIZE)
-    except Exception:
-        logger.exception("CSV export (COPY) stopped early")
-        yield csv_error_line(writer)
+    chunks = copy_csv(queryset, expressions, CHUNK_SIZE)
+    with closing(chunks):
+        first = next(chunks, None)
+        yield writer.writerow([column.name for column in columns])
+        if first is None:
+            return
+        yield first
+        try:
+            yield from chunks
+        except Exception:
+            logger.exception("CSV export (COPY) stopped early")
+            yield csv_error_line(writer)
 
 
 def json_chunks(columns, queryset, request):
-    yield "[\n"
-    separator = ""
-    try:
-        for record in records(queryset):
-            row = {column.name: json_value(column.value(record, request)) for column in columns}
-            yield separator + json.dumps(row, ensure_ascii=False)
-            separator = ",\n"
-    except Exception:
-        logger.exception("JSON export stopped early")
-        error = {"error": "the export stopped early; this file is incomplete"}
-        yield separator + json.dumps(error)
-    yield "\n]\n"
+    rows = records(queryset)
+    with closing(rows):
+        first = next(rows, None)
+        yield "[\n"
+        separator = ""
+        if first is not None:
+            try:
+                for record in chain([first], rows):
+                    row = {
+                        column.name: json_value(column.value(record, request)) for column in columns
+                    }
+                    yield separator + json.dumps(row, ensure_ascii=False)
+                    separator = ",\n"
+            except Exception:
+                logger.exception("JSON export stopped early")
+                error = {"error": "the export stopped early; this file is incomplete"}
+                yield separator + json.dumps(error)
+        yield "\n]\n"
+
+
+class Started:
+    """A generator run up to its first item, now; iterating it goes on from there.
+
+    Whatever the generator does before its first yield (an export: its query) happens
+    in the view, where a failure is still an error page rather than a broken download.
+    """
+
+    def __init__(self, generator):
+        self.generator = generator
+        self.first = [next(generator)]
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.first:
+            return self.first.pop()
+        return next(self.generator)
+
+    def close(self):
+        # Called by the server when the response ends or the reader leaves: the query's
+        # cursor (or COPY) is closed at once, not whenever the generator is collected.
+        self.generator.close()
 
 
 def export_response(fmt, columns, queryset, request, basename):
     stamp = timezone.now().date().isoformat()
     expressions = copy_expressions(fmt, columns, queryset, request)
+    csv_type = "text/csv; charset=utf-8"
     if expressions is not None:
-        response = StreamingHttpResponse(
-            csv_copy_lines(columns, queryset, expressions), content_type="text/csv; charset=utf-8"
-        )
+        lines, content_type = csv_copy_lines(columns, queryset, expressions), csv_type
     elif fmt == "csv":
-        response = StreamingHttpResponse(
-            csv_lines(columns, queryset, request), content_type="text/csv; charset=utf-8"
-        )
+        lines, content_type = csv_lines(columns, queryset, request), csv_type
     else:
-        response = StreamingHttpResponse(
-            json_chunks(columns, queryset, request), content_type="application/json"
-        )
+        lines, content_type = json_chunks(columns, queryset, request), "application/json"
+    # The query runs here, in the view: see Started.
+    response = StreamingHttpResponse(Started(lines), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{basename}-{stamp}.{fmt}"'
     return response

@@ -1,12 +1,18 @@
 """One FilterSet per public table. Every filter is a GET parameter that combines with the rest.
 
 Parameter names are a public contract (README, "URLs"): donor, category, kind, stage,
-date_after, date_before, q, and on /items/ agreement.
+date_after, date_before, q, min_eur, max_eur, and on /items/ agreement.
+
+A number in the URL is checked against what the database can hold before any query sees
+it (README, "A bad value"): one out of range is shown beside its filter like any other bad
+value, rather than reaching SQLite, which cannot bind an integer beyond 64 bits.
 """
+
+from decimal import Decimal
 
 import django_filters as filters
 from django import forms
-from django.db.models import Q
+from django.db.models import BigIntegerField, Q
 
 from .choices import AgreementKind, AidType, DonorKind, Stage
 from .models import Agreement, Category, Donor, LineItem
@@ -70,11 +76,45 @@ def announced_filter(field_name):
     )
 
 
-def value_filters(field_name):
-    """min_eur and max_eur: bounds on a normalised EUR value, inclusive."""
+# Ids are bigints counted from 1 (DEFAULT_AUTO_FIELD), on SQLite and PostgreSQL alike.
+MAX_ID = BigIntegerField.MAX_BIGINT
+
+
+class IdFilter(filters.Filter):
+    """One record by id: a whole number from 1 to MAX_ID, or an error beside the filter."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, noun, **kwargs):
+        message = f"An {noun} id is a whole number from 1 to {MAX_ID}."
+        kwargs.update(
+            min_value=1,
+            max_value=MAX_ID,
+            error_messages={"invalid": message, "min_value": message, "max_value": message},
+        )
+        super().__init__(*args, **kwargs)
+
+
+def value_range(field):
+    """(lowest, highest) amount a DecimalField stores: never negative, max_digits wide."""
+    whole_digits = field.max_digits - field.decimal_places
+    highest = Decimal(10) ** whole_digits - Decimal(10) ** -field.decimal_places
+    return Decimal(0), highest
+
+
+def value_filters(model, field_name):
+    """min_eur and max_eur: inclusive bounds on a normalised EUR value, within its column."""
+    low, high = value_range(model._meta.get_field(field_name))
+    message = f"A value in EUR is a number from {low} to {high:,}."
+    options = {
+        "field_name": field_name,
+        "min_value": low,
+        "max_value": high,
+        "error_messages": {"invalid": message, "min_value": message, "max_value": message},
+    }
     return (
-        filters.NumberFilter(field_name=field_name, lookup_expr="gte", label="At least (EUR)"),
-        filters.NumberFilter(field_name=field_name, lookup_expr="lte", label="At most (EUR)"),
+        filters.NumberFilter(lookup_expr="gte", label="At least (EUR)", **options),
+        filters.NumberFilter(lookup_expr="lte", label="At most (EUR)", **options),
     )
 
 
@@ -126,11 +166,11 @@ class LineItemFilterSet(LedgerFilterSet):
     )
     stage = filters.MultipleChoiceFilter(choices=Stage.choices, label="Stage")
     aid_type = filters.MultipleChoiceFilter(choices=AidType.choices, label="Aid type")
-    agreement = filters.NumberFilter(
-        field_name="agreement_id", label="Agreement", widget=forms.HiddenInput
+    agreement = IdFilter(
+        field_name="agreement_id", label="Agreement", noun="agreement", widget=forms.HiddenInput
     )
     date = announced_filter("announced_on")
-    min_eur, max_eur = value_filters("value_eur")
+    min_eur, max_eur = value_filters(LineItem, "value_eur")
     q = SearchFilter(
         search_fields=["description", "agreement__title", "agreement__summary", "notes"]
     )
@@ -171,7 +211,7 @@ class AgreementFilterSet(LedgerFilterSet):
     )
     ITEM_FILTERS = {"category": "category__in", "stage": "stage__in", "aid_type": "aid_type__in"}
     date = announced_filter("announced_on")
-    min_eur, max_eur = value_filters("counted_eur")
+    min_eur, max_eur = value_filters(Agreement, "counted_eur")
     q = SearchFilter(search_fields=["title", "summary", "notes", "donor__name"])
 
     class Meta:

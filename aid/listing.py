@@ -117,17 +117,22 @@ def requested_currency(request):
 
 
 def bounded_int(raw, default, low, high):
-    """An integer from the URL, clamped to [low, high]; (value, problem or None)."""
+    """An integer from the URL, clamped to [low, high]; (value, problem or None).
+
+    A number beyond any column's range is read (Python's int is unbounded) and clamped
+    before it goes near a query; the problem quotes at most 20 characters of what was given.
+    """
     if raw in (None, ""):
         return default, None
+    shown = raw if len(raw) <= 20 else f"{raw[:20]}…"
     try:
         value = int(raw)
-    except ValueError:
-        return default, f"“{raw[:20]}” is not a whole number"
+    except ValueError:  # not a number, or more than the 4,300 digits int() reads from text
+        return default, f"“{shown}” is not a whole number"
     if value < low:
-        return low, f"{value} is below {low}"
+        return low, f"{shown} is below {low}"
     if value > high:
-        return high, f"{value} is above {high}"
+        return high, f"{shown} is above {high}"
     return value, None
 
 

@@ -10,7 +10,12 @@ from functools import cached_property
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Cast, Coalesce
@@ -886,6 +891,11 @@ class LineItem(Money, Period):
             )
 
 
+# A source's link is followed by readers: a web address, never javascript:, data: or ftp:.
+WEB_SCHEMES = ("http://", "https://")
+WEB_URL_MESSAGE = "A source's URL is a web address starting with http:// or https://."
+
+
 class Source(models.Model):
     """A document the ledger cites: a report, a press release, an agreement's text."""
 
@@ -907,7 +917,12 @@ class Source(models.Model):
         ],
         help_text="The document's text file inside seeds/, e.g. 002_c8fdc93dd4fbe3f3.txt.",
     )
-    url = models.URLField(max_length=500, blank=True)
+    url = models.URLField(
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"], message=WEB_URL_MESSAGE)],
+        help_text="The document online, e.g. https://www.example.org/report.pdf.",
+    )
     notes = models.TextField(blank=True)
 
     history = LedgerHistoricalRecords()
@@ -933,6 +948,15 @@ class Source(models.Model):
                 name="aid_source_period_ends_after_start",
                 violation_error_message="The period covered cannot end before it starts.",
             ),
+            # Whatever writes the row (the admin, a fixture, an import, the shell): a
+            # javascript: link on a public page would run in readers' browsers.
+            models.CheckConstraint(
+                condition=Q(url="")
+                | Q(url__istartswith=WEB_SCHEMES[0])
+                | Q(url__istartswith=WEB_SCHEMES[1]),
+                name="aid_source_url_is_a_web_address",
+                violation_error_message=WEB_URL_MESSAGE,
+            ),
         ]
 
     def __str__(self):
@@ -940,6 +964,11 @@ class Source(models.Model):
 
     def get_absolute_url(self):
         return reverse("aid:source_detail", args=[self.pk])
+
+    @property
+    def link(self):
+        """The URL to link to, or '': pages link to web addresses only, whatever is stored."""
+        return self.url if self.url.lower().startswith(WEB_SCHEMES) else ""
 
     @property
     def path(self):

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # A request that cannot reach the database gets a short 503 (ledger/outages.py).
+    "ledger.outages.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After WhiteNoise: static files need neither header, pages and exports get both.
@@ -118,6 +120,9 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "ledger.wsgi.application"
 
+# A connection is kept for a minute of requests, and checked before each request reuses it:
+# after the database restarts, every worker finds its connection dead, drops it and
+# connects again by itself (tests/test_faults.py).
 DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
@@ -125,6 +130,19 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes write one file (gunicorn's workers, staff saving at once).
+    # - WAL: readers never wait for a writer, nor a writer for readers.
+    # - IMMEDIATE: a transaction takes the write lock when it begins. Otherwise one that
+    #   read first and writes second cannot wait for another writer (SQLite would deadlock)
+    #   and fails at once with "database is locked"; now it waits its turn, then sees the
+    #   other's save, so the optimistic lock refuses it politely (aid/locking.py).
+    # - timeout: how long it waits for the lock (seconds), within gunicorn's 30 s.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        init_command="PRAGMA journal_mode=WAL",
+        transaction_mode="IMMEDIATE",
+        timeout=20,
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's default random_page_cost (4) prices an index probe for a spinning disk.
     # The ledger's tables live in memory or on SSD, where 1.1 is the usual setting; with 4
@@ -133,6 +151,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "options", os.environ.get("PGOPTIONS", "-c random_page_cost=1.1")
     )
+    # A server that does not answer at all (a network fault, not a refusal) would hold a
+    # request for the operating system's TCP timeout, minutes, until gunicorn killed the
+    # worker; after 5 s the request gets the 503 (ledger/outages.py) instead.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 5)
 
 # A read replica serves the public pages' reads; the admin reads and writes the primary
 # (ledger/routers.py). Replication lag shows as a public page a moment behind.

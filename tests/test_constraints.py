@@ -6,18 +6,22 @@ full_clean(), which the admin's forms run, reports a message an analyst can act
 on, attached to the field at fault or to the record as a whole.
 """
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
 
 from aid.choices import DonorKind, Precision
-from aid.models import Citation, Donor, LineItem, Source
+from aid.models import WEB_URL_MESSAGE, Citation, Donor, LineItem, Source
 
 from .factories import (
+    SOURCE_FILE,
     SOURCE_PASSAGE,
     build_agreement,
     build_citation,
@@ -376,6 +380,118 @@ class TestSource:
         source.full_clean()
         source.save()
         assert Source.objects.filter(pk=source.pk).exists()
+
+
+NOT_WEB_ADDRESSES = [
+    "javascript:alert(document.cookie)",
+    "JavaScript:alert(1)",
+    " javascript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "ftp://example.org/report.pdf",
+    "//example.org/report.pdf",
+    "example.org/report.pdf",
+]
+
+
+class TestSourceUrl:
+    """A source's URL is a web address, however the row is written: readers follow it."""
+
+    @pytest.mark.parametrize("url", NOT_WEB_ADDRESSES)
+    def test_database_refuses_create(self, url):
+        assert_database_refuses_create(build_source(url=url), "aid_source_url_is_a_web_address")
+
+    @pytest.mark.parametrize("url", NOT_WEB_ADDRESSES)
+    def test_database_refuses_update(self, url):
+        assert_database_refuses_update(
+            build_source(), {"url": url}, "aid_source_url_is_a_web_address"
+        )
+
+    @pytest.mark.parametrize("url", NOT_WEB_ADDRESSES)
+    def test_validation_explains(self, url):
+        assert_validation_explains(build_source(url=url), "url", WEB_URL_MESSAGE)
+
+    def test_a_fixture_cannot_load_one(self, tmp_path):
+        fixture = tmp_path / "sources.json"
+        fields = {"title": "Planted", "file": SOURCE_FILE, "url": "javascript:alert(1)"}
+        fixture.write_text(json.dumps([{"model": "aid.source", "fields": fields}]))
+        refused = pytest.raises(IntegrityError, match="aid_source_url_is_a_web_address")
+        with refused, transaction.atomic():
+            call_command("loaddata", fixture, verbosity=0)
+        assert not Source.objects.filter(title="Planted").exists()
+
+    @pytest.mark.parametrize("url", ["https://example.org/a?b=c#d", "HTTP://EXAMPLE.ORG/REPORT"])
+    def test_web_addresses_are_accepted(self, url):
+        source = build_source(url=url)
+        source.full_clean()
+        source.save()
+        assert Source.objects.get(pk=source.pk).link == url
+
+    def test_only_a_web_address_is_ever_a_link(self):
+        # Defence in depth, for a row from before the constraint (see the migration).
+        assert build_source(url="javascript:alert(1)").link == ""
+        assert build_source(url="").link == ""
+
+
+def url_migration():
+    """(this migration's key, the aid migration before it), whatever its number."""
+    executor = MigrationExecutor(connection)
+    (key,) = [
+        key
+        for key in executor.loader.disk_migrations
+        if key[0] == "aid" and key[1].endswith("_source_url_is_a_web_address")
+    ]
+    migration = executor.loader.disk_migrations[key]
+    (before,) = [dependency for dependency in migration.dependencies if dependency[0] == "aid"]
+    return key, before
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def migrate_to_the_end():
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+# Migrations run outside the test's transaction: the tables are emptied afterwards, as after
+# tests/test_browser.py (pytest-django runs such tests after all the others).
+@pytest.mark.django_db(transaction=True)
+class TestSourceUrlMigration:
+    """Rows stored before the constraint: a URL that is not a web address is set aside."""
+
+    def test_it_moves_into_the_notes_and_is_no_longer_a_link(self):
+        key, before = url_migration()
+        Old = migrate([before]).get_model("aid", "Source")
+        planted = Old.objects.create(
+            title="Planted", file=SOURCE_FILE, url="javascript:alert(1)", notes="Weekly."
+        )
+        kept = Old.objects.create(title="Fine", file="", url="https://example.org/fine")
+
+        migrate_to_the_end()
+
+        planted = Source.objects.get(pk=planted.pk)
+        assert planted.url == ""
+        assert planted.notes == (
+            "Weekly.\n\nLink removed when URLs became web addresses only: javascript:alert(1)"
+        )
+        assert Source.objects.get(pk=kept.pk).url == "https://example.org/fine"
+
+    def test_it_stops_and_names_a_source_the_url_was_the_only_copy_of(self):
+        key, before = url_migration()
+        Old = migrate([before]).get_model("aid", "Source")
+        stranded = Old.objects.create(title="Only online", file="", url="javascript:void(0)")
+
+        with pytest.raises(RuntimeError, match=r"Only online.*javascript:void\(0\).*migrate again"):
+            migrate([key])
+
+        # As the message says: give it a web address, and migrate again.
+        Old.objects.filter(pk=stranded.pk).update(url="https://example.org/only-online")
+        migrate_to_the_end()
+        assert Source.objects.get(pk=stranded.pk).url == "https://example.org/only-online"
 
 
 class TestCitation:

@@ -3,12 +3,25 @@
 import csv
 import io
 import json
+import logging
 from decimal import Decimal
 from http import HTTPStatus
 
 import pytest
+from django.db import DatabaseError, transaction
+from django.db.models import IntegerField
+from django.db.models.expressions import RawSQL
+from django.test import RequestFactory
 
-from aid.exports import AGREEMENT_COLUMNS, DONOR_COLUMNS, LINE_ITEM_COLUMNS, neutralise
+from aid import exports
+from aid.exports import (
+    AGREEMENT_COLUMNS,
+    DONOR_COLUMNS,
+    LINE_ITEM_COLUMNS,
+    ExportColumn,
+    attr,
+    neutralise,
+)
 from aid.models import LineItem
 
 from .factories import make_line_item
@@ -141,3 +154,49 @@ class TestJson:
 
     def test_empty_result_is_an_empty_list(self, client, seeded):
         assert json.loads(body(client.get("/items/?q=nothing-matches-this&_export=json"))) == []
+
+
+class TestFailures:
+    """What can fail before the first byte fails in the view; what fails later is said."""
+
+    @pytest.mark.parametrize("fmt", ["csv", "json"])
+    def test_a_query_that_fails_at_once_fails_before_the_first_byte(self, seeded, fmt):
+        broken = RawSQL("no_such_function(1)", [], output_field=IntegerField())
+        queryset = LineItem.objects.published().alias(broken=broken).filter(broken=1)
+        request = RequestFactory().get("/items/")
+        # A savepoint: on PostgreSQL the failed query would abort the test's transaction.
+        with pytest.raises(DatabaseError, match="no_such_function"), transaction.atomic():
+            exports.export_response(fmt, LINE_ITEM_COLUMNS, queryset, request, "line-items")
+
+    @pytest.mark.parametrize("fmt", ["csv", "json"])
+    def test_a_failure_while_streaming_ends_the_file_and_is_logged_as_an_error(
+        self, seeded, caplog, fmt
+    ):
+        queryset = LineItem.objects.published().order_by("pk")
+        first, second = queryset.values_list("pk", flat=True)[:2]
+
+        def value(record, request):
+            if record.pk == second:
+                raise RuntimeError("the second row cannot be written")
+            return record.pk
+
+        # No SQL for this column: the Python writer, on PostgreSQL too.
+        columns = [ExportColumn("id", attr("pk")), ExportColumn("checked", value)]
+        request = RequestFactory().get("/items/")
+        with caplog.at_level(logging.ERROR, logger="aid.exports"):
+            response = exports.export_response(fmt, columns, queryset, request, "line-items")
+            assert response.status_code == HTTPStatus.OK
+            content = body(response)
+        if fmt == "csv":
+            assert content == (
+                f"id,checked\r\n{first},{first}\r\n"
+                "# ERROR: the export stopped early; this file is incomplete.\r\n"
+            )
+        else:
+            assert json.loads(content) == [
+                {"id": first, "checked": first},
+                {"error": "the export stopped early; this file is incomplete"},
+            ]
+        (record,) = caplog.records
+        assert record.levelno == logging.ERROR
+        assert "the second row cannot be written" in caplog.text

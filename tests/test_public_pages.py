@@ -3,6 +3,7 @@
 from http import HTTPStatus
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape
 
@@ -159,7 +160,7 @@ class TestBadInput:
     def test_non_numeric_agreement(self, client, seeded):
         response = client.get("/items/?agreement=abc")
         assert response.status_code == HTTPStatus.OK
-        assert "Enter a number" in response.content.decode()
+        assert "An agreement id is a whole number" in response.content.decode()
 
     def test_unknown_export_format(self, client, seeded):
         response = client.get("/items/?_export=xlsx")
@@ -247,3 +248,21 @@ class TestEscaping:
             body = client.get(url).content.decode()
             assert evil not in body, url
         assert "&lt;script&gt;" in client.get("/items/?donor=belgium").content.decode()
+
+    def test_a_source_links_to_its_web_address_only(self, client, seeded):
+        source = Source.objects.get(pk=2)
+        Source.objects.filter(pk=2).update(url="https://example.org/weekly")
+        body = client.get(source.get_absolute_url()).content.decode()
+        assert '<a href="https://example.org/weekly" rel="noopener noreferrer">' in body
+
+    def test_a_source_url_that_is_not_a_web_address_is_never_a_link(self, rf):
+        # The database refuses one (tests/test_constraints.py); a row from before the
+        # constraint, or any other way in, is still not rendered as a link.
+        source = Source(pk=999, title="Planted", file="", url="javascript:alert(1)")
+        body = render_to_string(
+            "aid/source_detail.html",
+            {"source": source, "object": source, "citations": [], "segments": []},
+            request=rf.get("/sources/999/"),
+        )
+        assert "javascript:" not in body
+        assert "<a href" not in body.split("<main", 1)[1].split("</main>")[0]
