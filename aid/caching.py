@@ -24,12 +24,13 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import get_language
 
-from ledger import routers
+from ledger import outages, routers
 
 from .models import DataVersion
 
@@ -98,7 +99,13 @@ class PublicCacheMiddleware(MiddlewareMixin):
         routers.read_from_replica()
         if request.method not in ("GET", "HEAD"):
             return None
-        version = request_version(request)
+        try:
+            version = request_version(request)
+        except DatabaseError as error:
+            if not outages.unreachable(error):
+                raise
+            # The view meets the same outage and is answered 503 (ledger/outages.py).
+            return None
         # Weak: a proxy that compresses the body keeps a weak validator valid.
         request.ledger_etag = "W/" + quote_etag(f"{version.token}-{get_language()}")
         # HTTP dates have whole seconds: a fraction would make every If-Modified-Since older.

@@ -70,10 +70,22 @@ def manage(database_url, *args):
     return result.stdout
 
 
+# A seed agreement made a draft by prepare(): staff edit it directly (a published one
+# changes only through a reviewed revision), and readers never see it.
+DRAFT_AGREEMENT = 5
+
+
 def prepare(database_url, users=("alice",)):
-    """Migrate and seed the database, with a superuser for each name."""
+    """Migrate and seed the database, with a superuser for each name and one draft."""
     manage(database_url, "migrate", "--no-input", "-v", "0")
     manage(database_url, "seed", "-v", "0")
+    manage(
+        database_url,
+        "shell",
+        "-c",
+        "from aid.models import Agreement; "
+        f"Agreement.objects.filter(pk={DRAFT_AGREEMENT}).update(status='draft')",
+    )
     for name in users:
         manage(
             database_url,

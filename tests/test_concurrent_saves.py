@@ -13,12 +13,12 @@ from http import HTTPStatus
 
 import pytest
 
-from .served import Browser, form_fields, gunicorn, prepare, served_database
+from .served import DRAFT_AGREEMENT, Browser, form_fields, gunicorn, prepare, served_database
 
 STAFF = ("alice", "bob", "carol")
 TRIALS = 8
 # The US $2 billion financing: one line item, two citations (a quick page to render).
-AGREEMENT = "/admin/aid/agreement/5/change/"
+AGREEMENT = f"/admin/aid/agreement/{DRAFT_AGREEMENT}/change/"
 REFUSAL = "Not saved: this agreement changed after you opened it."
 
 

@@ -24,7 +24,7 @@ import pytest
 
 from ledger.outages import RETRY_AFTER
 
-from .served import Browser, form_fields, gunicorn, prepare
+from .served import DRAFT_AGREEMENT, Browser, form_fields, gunicorn, prepare
 from .throwaway_postgres import ThrowawayPostgres, missing
 
 pytestmark = pytest.mark.faults
@@ -47,7 +47,7 @@ READERS = 6
 OUTAGE = 1.0  # seconds the cluster stays down
 RECOVERY_LIMIT = 10  # seconds after the database is back within which all must be well
 SETTLED = 3  # seconds of nothing but pages that end a run
-AGREEMENT = "/admin/aid/agreement/1/change/"
+AGREEMENT = f"/admin/aid/agreement/{DRAFT_AGREEMENT}/change/"
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +141,7 @@ def recovered_at(answers, back):
 
 
 def save_title(staff, title):
-    """Save agreement 1 with a new title through the admin; the answer acknowledges it."""
+    """Save the draft agreement with a new title through the admin; the answer acknowledges it."""
     form = form_fields(staff.get(AGREEMENT).body, "agreement_form")
     form["title"] = title
     response = staff.post(AGREEMENT, form)
@@ -150,7 +150,9 @@ def save_title(staff, title):
 
 def stored_title(database_url):
     with psycopg.connect(database_url) as connection:
-        return connection.execute("SELECT title FROM aid_agreement WHERE id = 1").fetchone()[0]
+        return connection.execute(
+            "SELECT title FROM aid_agreement WHERE id = %s", [DRAFT_AGREEMENT]
+        ).fetchone()[0]
 
 
 @pytest.mark.parametrize("mode", ["fast", "immediate"])
