@@ -1,8 +1,9 @@
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.core.signals import request_started
-from django.db import connection
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
+from django.test import Client
 
 SEED_FIXTURE = "fixtures/ledger.json"
 
@@ -58,3 +59,39 @@ def _data_version_follows_each_write(request):
     request_started.connect(fire_deferred_triggers)
     yield
     request_started.disconnect(fire_deferred_triggers)
+
+
+@pytest.fixture(autouse=True)
+def _streamed_responses_are_closed(request, monkeypatch):
+    """Every streamed response a test's client opened is closed, as a server always closes it.
+
+    An export runs its query in the view (aid/exports.py): on PostgreSQL an export a test
+    never reads holds its connection in COPY, and the test's next query would wait forever.
+    Closed before the client's next request, and at the end of the test (before the test
+    database's rollback, so after nothing that uses it).
+    """
+    if "db" in request.fixturenames:
+        request.getfixturevalue("db")
+    opened = []
+    send = Client.request
+
+    def close_opened():
+        # As the test client closes a response it streamed to the end: without closing the
+        # test's database connection on request_finished.
+        while opened:
+            request_finished.disconnect(close_old_connections)
+            try:
+                opened.pop().close()
+            finally:
+                request_finished.connect(close_old_connections)
+
+    def request_closing_the_last(client, **kwargs):
+        close_opened()
+        response = send(client, **kwargs)
+        if getattr(response, "streaming", False):
+            opened.append(response)
+        return response
+
+    monkeypatch.setattr(Client, "request", request_closing_the_last)
+    yield
+    close_opened()
