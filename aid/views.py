@@ -8,13 +8,12 @@ from django.db.models import Prefetch
 from django.http import Http404
 from django.views.generic import DetailView, TemplateView
 
-from . import charts, exports, glossary
+from . import charts, exports, glossary, passages
 from .choices import AidType, Basis, Precision, Qualifier, Stage
 from .corrections import CorrectionsLog
 from .filtersets import AgreementFilterSet, DonorFilterSet, LineItemFilterSet
 from .listing import DEFAULT_PER_PAGE, LedgerListView, Summary, bounded_int, requested_currency
 from .models import Agreement, Category, Citation, Donor, LineItem, Source
-from .passages import highlight
 from .tables import AgreementTable, DonorTable, LineItemTable
 from .totals import figure_totals, item_summary
 
@@ -78,12 +77,12 @@ class AgreementDetailView(DetailView):
             Prefetch(
                 "line_items",
                 queryset=LineItem.objects.select_related("category", "part_of").prefetch_related(
-                    Prefetch("citations", queryset=Citation.objects.select_related("source"))
+                    Prefetch("citations", queryset=Citation.objects.with_source())
                 ),
             ),
             Prefetch(
                 "citations",
-                queryset=Citation.objects.filter(line_item__isnull=True).select_related("source"),
+                queryset=Citation.objects.filter(line_item__isnull=True).with_source(),
                 to_attr="own_citations",
             ),
         )
@@ -115,6 +114,12 @@ class DonorDetailView(DetailView):
 
 
 class SourceDetailView(DetailView):
+    """A source's stored text with every checked passage highlighted and anchored.
+
+    Passages not found in the text (checked before the text was stored, or never
+    found) are listed apart, marked as not verified, each with its anchor too.
+    """
+
     model = Source
 
     def get_object(self, queryset=None):
@@ -129,10 +134,15 @@ class SourceDetailView(DetailView):
         citations = list(
             self.object.citations.filter(agreement__in=Agreement.objects.published())
             .select_related("agreement", "line_item")
-            .order_by("pk")
+            .order_by("start", "pk")
         )
-        context["citations"] = citations
-        context["segments"] = highlight(self.object.text, citations)
+        checked = [citation for citation in citations if citation.is_checked]
+        context.update(
+            citations=citations,
+            checked=checked,
+            unverified=[citation for citation in citations if not citation.is_checked],
+            document=passages.render_text(self.object, checked) if self.object.text else "",
+        )
         return context
 
 
@@ -155,9 +165,9 @@ class OverviewView(TemplateView):
             totals=figure_totals(agreements, currency),
             charts=charts.for_agreements(agreements, currency),
             latest=agreements.order_by("-announced_on", "-pk")[:5],
-            sources=Source.objects.filter(
-                citations__agreement__in=Agreement.objects.published()
-            ).distinct(),
+            sources=Source.objects.filter(citations__agreement__in=Agreement.objects.published())
+            .defer(*Source.TEXT_BODIES)
+            .distinct(),
         )
         return context
 
