@@ -16,6 +16,7 @@ save made after it was opened (aid/locking.py); line items are imported from a
 CSV with a preview (aid/importing.py).
 """
 
+import copy
 from functools import partial
 
 from django import forms
@@ -604,6 +605,21 @@ class SourceForm(forms.ModelForm):
                 f"text: {shown}{more}. Store a text that holds them, or correct those "
                 f"citations first."
             )
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self._errors:
+            return
+        # The model's constraints on the text and its record name fields this form does
+        # not have (they are set by store()), so the ModelForm skipped them: check them on
+        # the source as it would be saved, or the database would refuse it with a 500.
+        candidate = copy.copy(self.instance)
+        if self.document is not None:
+            candidate.store(self.document)
+        try:
+            candidate.validate_constraints()
+        except ValidationError as error:
+            self._update_errors(error)
 
     def save(self, commit=True):
         if self.document is not None:

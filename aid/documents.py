@@ -76,8 +76,11 @@ def from_paste(text, text_format):
     text = text.replace("\r\n", "\n")
     if not text.strip():
         raise DocumentError("There is no text to store: the pasted text is empty.")
+    original = text
+    if text_format == TextFormat.HTML:
+        text = html_to_text(original)
     return _document(
-        text, text_format, TextOrigin.PASTED, text.encode("utf-8"), name="the pasted text"
+        text, text_format, TextOrigin.PASTED, original.encode("utf-8"), "the pasted text", original
     )
 
 
