@@ -529,9 +529,11 @@ class SourceForm(forms.ModelForm):
         label="Paste the text",
         required=False,
         strip=False,
-        max_length=documents.MAX_TEXT_CHARS,
         widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
-        help_text="The whole document as you read it, or the part of it the ledger cites.",
+        help_text=(
+            f"The whole document as you read it, or the part of it the ledger cites (up to "
+            f"{documents.MAX_PASTE_CHARS:,} characters; upload a longer one as a file)."
+        ),
     )
     paste_format = forms.ChoiceField(
         label="Pasted text is",
@@ -558,6 +560,16 @@ class SourceForm(forms.ModelForm):
             if isinstance(field, models.URLField):
                 kwargs.setdefault("assume_scheme", "https")
             return field.formfield(**kwargs)
+
+    def clean_paste(self):
+        # Not max_length: a browser would cut a longer paste at maxlength without a word.
+        pasted = self.cleaned_data["paste"]
+        if len(pasted) > documents.MAX_PASTE_CHARS:
+            raise ValidationError(
+                f"The pasted text has {len(pasted):,} characters; up to "
+                f"{documents.MAX_PASTE_CHARS:,} can be pasted. Upload a longer document as a file."
+            )
+        return pasted
 
     def clean(self):
         cleaned_data = super().clean()

@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # Longer than any document the ledger cites (the weekly digest is 33,000 characters).
 MAX_TEXT_CHARS = 2_000_000
+# A paste travels in the form's body, which Django caps at 2.5 MB (DATA_UPLOAD_MAX_MEMORY_SIZE):
+# 500,000 characters fit even at four bytes each. A longer document is uploaded as a file.
+MAX_PASTE_CHARS = 500_000
 
 EXTENSIONS = {
     ".txt": TextFormat.PLAIN,

@@ -182,6 +182,19 @@ class TestAnalystGivesTheText:
         assertContains(response, message)
         assert Source.objects.values().get(pk=source.pk) == before
 
+    def test_a_paste_too_long_for_the_form_says_to_upload_a_file(self, analyst):
+        pasted = analyst.get(admin_url(Source, "add")).context["adminform"].form["paste"]
+        assert "maxlength" not in str(pasted)  # a browser would cut the paste short silently
+        response = analyst.post(
+            admin_url(Source, "add"),
+            source_form(paste="a" * (documents.MAX_PASTE_CHARS + 1)),
+        )
+        assert response.context["adminform"].form.errors["paste"] == [
+            "The pasted text has 500,001 characters; up to 500,000 can be pasted. Upload a "
+            "longer document as a file."
+        ]
+        assert not Source.objects.exists()
+
     def test_paste_and_upload_together_are_refused(self, analyst):
         response = analyst.post(
             admin_url(Source, "add"), source_form(paste=NEWS, upload=upload("a.txt", NEWS))
