@@ -140,7 +140,15 @@ class CitationFormSet(BaseInlineFormSet):
             raise ValidationError(NO_CITATION)
 
 
-class CitationInline(SharedChoicesInline, admin.StackedInline):
+class CitationCheck:
+    """A citation's check, read-only on its form: where its passage was found, or why not."""
+
+    @admin.display(description="checked")
+    def check_display(self, obj):
+        return obj.check_display if obj.pk else "Checked against the source's text on saving."
+
+
+class CitationInline(CitationCheck, SharedChoicesInline, admin.StackedInline):
     """The passages that support the agreement or one of its line items.
 
     A new agreement has no line items to offer yet: its citations support the
@@ -153,10 +161,6 @@ class CitationInline(SharedChoicesInline, admin.StackedInline):
     fields = ["source", "line_item", "passage", "check_display"]
     readonly_fields = ["check_display"]
     autocomplete_fields = ["source"]
-
-    @admin.display(description="checked")
-    def check_display(self, obj):
-        return obj.check_display if obj.pk else "Checked against the source's text on saving."
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_source()
@@ -382,9 +386,9 @@ class AgreementAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Publish the selected agreements", permissions=["publish"])
     def publish(self, request, queryset):
-        uncited = list(queryset.unpublishable().order_by("title"))
-        if uncited:
-            titles = ", ".join(f"“{agreement.title}”" for agreement in uncited)
+        unpublishable = list(queryset.unpublishable().order_by("title"))
+        if unpublishable:
+            titles = ", ".join(f"“{agreement.title}”" for agreement in unpublishable)
             self.message_user(
                 request,
                 f"Nothing was published. {NO_CITATION} Without one: {titles}.",
@@ -668,8 +672,6 @@ class SourceAdmin(SimpleHistoryAdmin):
     list_filter = [HasTextFilter, "text_format", "text_origin"]
     search_fields = ["title", "publisher"]
     date_hierarchy = "published_on"
-    # The text is long: the list never loads it.
-    list_per_page = 100
     readonly_fields = [
         "file",
         "text_format",
@@ -739,21 +741,20 @@ class CheckedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Citation)
-class CitationAdmin(AgreementChildAdmin):
+class CitationAdmin(CitationCheck, AgreementChildAdmin):
     list_display = ["excerpt", "source", "agreement", "line_item", "checked"]
     list_select_related = ["source", "agreement", "line_item"]
     list_filter = [CheckedFilter]
     fields = ["source", "agreement", "line_item", "passage", "check_display"]
     readonly_fields = ["check_display"]
-
-    def get_queryset(self, request):
-        # The change list applies list_select_related only to a queryset that has none.
-        return super().get_queryset(request).with_source().select_related(*self.list_select_related)
-
     paginator = EstimatedCountPaginator
     search_fields = ["passage"]
     autocomplete_fields = ["source", "agreement", "line_item"]
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        # The change list applies list_select_related only to a queryset that has none.
+        return super().get_queryset(request).with_source().select_related(*self.list_select_related)
 
     def get_actions(self, request):
         # Deleting citations in bulk could leave a published agreement without one.
@@ -768,10 +769,6 @@ class CitationAdmin(AgreementChildAdmin):
     @admin.display(description="checked", boolean=True)
     def checked(self, obj):
         return obj.is_checked
-
-    @admin.display(description="checked")
-    def check_display(self, obj):
-        return obj.check_display if obj.pk else "Checked against the source's text on saving."
 
     def has_delete_permission(self, request, obj=None):
         # A published agreement keeps a checked citation (unpublish it first); and one

@@ -1151,10 +1151,19 @@ class Citation(models.Model):
         self.start, self.end, self.unchecked_reason = check.start, check.end, check.reason
 
     def is_new_or_changed(self):
-        return self._state.adding or getattr(self, "_loaded", None) != (
-            self.source_id,
-            self.passage,
-        )
+        """Whether the source or the passage differs from what was read from the database.
+
+        Not counting what a form does to a text it sends back unchanged: a browser sends
+        each line end as CR LF, and the form trims the ends.
+        """
+        if self._state.adding or not hasattr(self, "_loaded"):
+            return True
+        source_id, passage = self._loaded
+
+        def as_sent(text):
+            return (text or "").replace("\r\n", "\n").strip()
+
+        return source_id != self.source_id or as_sent(passage) != as_sent(self.passage)
 
     def clean(self):
         errors = {}
