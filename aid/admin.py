@@ -710,6 +710,9 @@ class SourceAdmin(SimpleHistoryAdmin):
     # Sources are cited from public sites; a URL typed without a scheme is https.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    class Media:
+        css = {"all": ["ledger/admin.css"]}
+
     def get_queryset(self, request):
         # Lists and autocompletes never need the texts; a source's own page reads them once.
         return super().get_queryset(request).defer(*Source.TEXT_BODIES)
@@ -718,11 +721,7 @@ class SourceAdmin(SimpleHistoryAdmin):
     def stored_text(self, obj):
         if not obj.text:
             return "No text stored yet: no passage of this source can be cited."
-        return format_html(
-            '<pre class="stored-text" style="white-space: pre-wrap; max-height: 32em; '
-            'overflow: auto">{}</pre>',
-            obj.text,
-        )
+        return format_html('<pre class="stored-text">{}</pre>', obj.text)
 
 
 class CheckedFilter(admin.SimpleListFilter):
