@@ -71,6 +71,11 @@ def check_citations(apps, schema_editor):
 def store_texts_and_check_citations(apps, schema_editor):
     store_seed_texts(apps, schema_editor)
     check_citations(apps, schema_editor)
+    if schema_editor is not None and schema_editor.connection.vendor == "postgresql":
+        # The constraints below ALTER these tables in this same transaction, and PostgreSQL
+        # refuses to ALTER a table with deferred trigger events pending (the data version's
+        # triggers are DEFERRABLE INITIALLY DEFERRED): fire them now, not at the commit.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
