@@ -483,6 +483,27 @@ class TestMigration:
         assert after == before
 
 
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_applies_to_a_database_holding_data():
+    """Back to the migration before, with the seed data and a URL-only citation; then forward."""
+    from django.apps import apps
+
+    # A transactional test starts from tables emptied by the last one: migration data too.
+    import_module("aid.migrations.0002_categories").load(apps, None)
+    call_command("seed", verbosity=0)
+    legacy = legacy_citation(make_url_only_source(), Agreement.objects.first(), "Invented.")
+    module, _ = migration_module()
+    (previous,) = module.Migration.dependencies
+
+    call_command("migrate", *previous, verbosity=0)
+    call_command("migrate", "aid", verbosity=0)
+
+    assert not Source.objects.exclude(file="").filter(text="").exists()
+    legacy.refresh_from_db()
+    assert (legacy.is_checked, legacy.unchecked_reason) == (False, passages.NO_TEXT)
+    assert Citation.objects.checked().count() == Citation.objects.count() - 1
+
+
 class TestSeedTexts:
     def test_every_seed_source_holds_its_files_text(self, seeded):
         sources = Source.objects.exclude(file="")
