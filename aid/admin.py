@@ -590,6 +590,8 @@ class SourceForm(forms.ModelForm):
             self.add_error("upload" if upload else "paste", str(error))
             return cleaned_data
         if self.document is None:
+            if self.reverts_text():
+                self.keep_checked_citations(self.instance.text)
             return cleaned_data
         if self.instance.file:
             raise ValidationError(
@@ -604,6 +606,13 @@ class SourceForm(forms.ModelForm):
             )
         self.keep_checked_citations(self.document.text)
         return cleaned_data
+
+    def reverts_text(self):
+        """Whether this form restores another text: a revert to an earlier version (History)."""
+        if self.instance.pk is None:
+            return False
+        stored = Source.objects.filter(pk=self.instance.pk).values_list("text_sha256", flat=True)
+        return self.instance.text_sha256 != stored.first()
 
     def keep_checked_citations(self, text):
         if self.instance.pk is None:

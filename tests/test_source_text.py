@@ -265,6 +265,33 @@ class TestAnalystGivesTheText:
         assert longer[citation.start : citation.end].startswith("it will provide Ukraine")
         assert citation.start == NEWS.index("it will") + len("Correction, 4 June.\n\n")
 
+    def test_reverting_to_an_earlier_text_keeps_every_checked_passage(self, analyst):
+        source = make_source_with_text(NEWS)
+        corrected = f"{NEWS}\n\nCorrection: SEK 14 billion."
+        response = analyst.post(
+            admin_url(Source, "change", source.pk), source_form(paste=corrected)
+        )
+        assert response.status_code == HTTPStatus.FOUND, form_errors_of(response)
+        source.refresh_from_db()
+        assert make_citation(source=source, passage="Correction: SEK 14 billion.").is_checked
+        first = source.history.earliest()
+        url = reverse("admin:aid_source_simple_history", args=[source.pk, first.history_id])
+
+        response = analyst.post(url, browser_post(analyst.get(url)))
+        assertContains(response, "1 passage(s) cited from this source are not in the new text")
+        source.refresh_from_db()
+        assert source.text == corrected
+
+        # Without that citation, the revert restores the first text, and checks again.
+        kept = make_citation(source=source, passage=NEWS_PASSAGE)
+        Citation.objects.filter(passage__startswith="Correction").delete()
+        response = analyst.post(url, browser_post(analyst.get(url)))
+        assert response.status_code == HTTPStatus.FOUND, form_errors_of(response)
+        source.refresh_from_db()
+        kept.refresh_from_db()
+        assert source.text == NEWS
+        assert NEWS[kept.start : kept.end] == NEWS_PASSAGE
+
     def test_storing_a_text_checks_the_citations_already_made(self, analyst):
         source = make_url_only_source()
         citation = legacy_citation(source, make_agreement(), NEWS_PASSAGE)
