@@ -18,6 +18,7 @@ overwrite a save made after it was opened (aid/locking.py); line items are
 imported from a CSV with a preview (aid/importing.py).
 """
 
+import copy
 from functools import partial
 
 from django import forms
@@ -28,17 +29,20 @@ from django.db import models, router, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import locking, review
+from . import documents, locking, passages, review
 from .admin_choices import PreloadedAutocompleteSelect, SharedChoicesField
 from .admin_review import InRevisionFilter, ReviewFilter, ReviewViews
-from .choices import Status
+from .choices import Status, TextFormat
 from .importing import LineItemResource
-from .models import Agreement, Category, Citation, Donor, LineItem, Source
+from .models import NOT_PUBLISHABLE, Agreement, Category, Citation, Donor, LineItem, Source
 from .paginators import EstimatedCountPaginator
+
+NO_CITATION = NOT_PUBLISHABLE
 
 
 def can_publish(request):
@@ -163,7 +167,15 @@ class CitationFormSet(BaseInlineFormSet):
             known.update({str(row.source_id): row.source for row in self.get_queryset()})
 
 
-class CitationInline(SharedChoicesInline, admin.StackedInline):
+class CitationCheck:
+    """A citation's check, read-only on its form: where its passage was found, or why not."""
+
+    @admin.display(description="checked")
+    def check_display(self, obj):
+        return obj.check_display if obj.pk else "Checked against the source's text on saving."
+
+
+class CitationInline(CitationCheck, SharedChoicesInline, admin.StackedInline):
     """The passages that support the agreement or one of its line items.
 
     A new agreement has no line items to offer yet: its citations support the
@@ -174,11 +186,12 @@ class CitationInline(SharedChoicesInline, admin.StackedInline):
     formset = CitationFormSet
     view_on_site = staticmethod(site_url)
     extra = 1
-    fields = ["source", "line_item", "passage"]
+    fields = ["source", "line_item", "passage", "check_display"]
+    readonly_fields = ["check_display"]
     autocomplete_fields = ["source"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("source", "line_item", "agreement")
+        return super().get_queryset(request).with_source().select_related("line_item", "agreement")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "source":
@@ -346,7 +359,8 @@ class AgreementAdmin(ReviewViews, SimpleHistoryAdmin):
                 "description": (
                     "Readers see published agreements only. Mark a draft ready for review "
                     "when it is done; a reviewer publishes it, or sends it back with a note. "
-                    "An agreement is published only with at least one citation."
+                    "An agreement is published only with at least one checked citation: a "
+                    "passage found in its source's stored text."
                 ),
             },
         ),
@@ -707,23 +721,247 @@ class LineItemAdmin(ImportMixin, AgreementChildAdmin):
         return obj.money_display
 
 
+class SourceForm(forms.ModelForm):
+    """A source's fields, and its text: pasted, or read from an uploaded file (aid/documents.py).
+
+    Storing a text never loses a checked citation: a new text of a cited source
+    must still hold every passage already found in the old one.
+    """
+
+    paste = forms.CharField(
+        label="Paste the text",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 10, "cols": 80}),
+        help_text=(
+            f"The whole document as you read it, or the part of it the ledger cites (up to "
+            f"{documents.MAX_PASTE_CHARS:,} characters; upload a longer one as a file)."
+        ),
+    )
+    paste_format = forms.ChoiceField(
+        label="Pasted text is",
+        choices=[(f, TextFormat(f).label) for f in documents.PASTE_FORMATS],
+        initial=TextFormat.PLAIN,
+        help_text="HTML is read down to the text a reader sees; the HTML is kept too.",
+    )
+    upload = forms.FileField(
+        label="Or upload the file",
+        required=False,
+        help_text=(
+            f"Plain text, Markdown, HTML or PDF ({documents.ACCEPTED}), up to "
+            f"{documents.MAX_UPLOAD_BYTES // (1024 * 1024)} MB; text in UTF-8."
+        ),
+    )
+
+    class Meta:
+        model = Source
+        fields = ["title", "publisher", "published_on", "period_end", "url", "snapshot_taken_on"]
+        fields += ["notes"]
+
+        def formfield_callback(field, **kwargs):
+            # As the admin's formfield_overrides: a URL typed without a scheme is https.
+            if isinstance(field, models.URLField):
+                kwargs.setdefault("assume_scheme", "https")
+            return field.formfield(**kwargs)
+
+    def clean_paste(self):
+        # Not max_length: a browser would cut a longer paste at maxlength without a word.
+        pasted = self.cleaned_data["paste"]
+        if len(pasted) > documents.MAX_PASTE_CHARS:
+            raise ValidationError(
+                f"The pasted text has {len(pasted):,} characters; up to "
+                f"{documents.MAX_PASTE_CHARS:,} can be pasted. Upload a longer document as a file."
+            )
+        return pasted
+
+    def clean(self):
+        cleaned_data = super().clean()
+        self.document = None
+        pasted, upload = cleaned_data.get("paste", ""), cleaned_data.get("upload")
+        if pasted.strip() and upload:
+            raise ValidationError("Give the text one way: paste it or upload a file, not both.")
+        try:
+            if upload:
+                self.document = documents.from_upload(upload)
+            elif pasted.strip():
+                self.document = documents.from_paste(pasted, cleaned_data.get("paste_format"))
+        except documents.DocumentError as error:
+            self.add_error("upload" if upload else "paste", str(error))
+            return cleaned_data
+        if self.document is None:
+            if self.reverts_text():
+                self.keep_checked_citations(self.instance.text)
+            return cleaned_data
+        if self.instance.file:
+            raise ValidationError(
+                f"This source's text is its seed file, seeds/{self.instance.file}, and is loaded "
+                f"from there: it cannot be replaced here."
+            )
+        if cleaned_data.get("url") and not cleaned_data.get("snapshot_taken_on"):
+            self.add_error(
+                "snapshot_taken_on",
+                "Give the day this text was taken from the URL: the ledger never fetches the "
+                "page, so the text is what it said on that day.",
+            )
+        self.keep_checked_citations(self.document.text)
+        return cleaned_data
+
+    def reverts_text(self):
+        """Whether this form restores another text: a revert to an earlier version (History)."""
+        if self.instance.pk is None:
+            return False
+        stored = Source.objects.filter(pk=self.instance.pk).values_list("text_sha256", flat=True)
+        return self.instance.text_sha256 != stored.first()
+
+    def keep_checked_citations(self, text):
+        if self.instance.pk is None:
+            return
+        lost = [
+            citation
+            for citation in self.instance.citations.checked().select_related("agreement")
+            if passages.find_passage(text, citation.passage) is None
+        ]
+        if lost:
+            shown = "; ".join(f"“{c.passage[:80]}” ({c.agreement})" for c in lost[:5])
+            more = f" and {len(lost) - 5} more" if len(lost) > 5 else ""
+            raise ValidationError(
+                f"Not stored: {len(lost)} passage(s) cited from this source are not in the new "
+                f"text: {shown}{more}. Store a text that holds them, or correct those "
+                f"citations first."
+            )
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self._errors:
+            return
+        # The model's constraints on the text and its record name fields this form does
+        # not have (they are set by store()), so the ModelForm skipped them: check them on
+        # the source as it would be saved, or the database would refuse it with a 500.
+        candidate = copy.copy(self.instance)
+        if self.document is not None:
+            candidate.store(self.document)
+        try:
+            candidate.validate_constraints()
+        except ValidationError as error:
+            self._update_errors(error)
+
+    def save(self, commit=True):
+        if self.document is not None:
+            self.instance.store(self.document)
+        return super().save(commit)
+
+
+class HasTextFilter(admin.SimpleListFilter):
+    title = "stored text"
+    parameter_name = "has_text"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Has its text"), ("no", "No text yet")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(text="")
+        if self.value() == "no":
+            return queryset.filter(text="")
+        return queryset
+
+
 @admin.register(Source)
 class SourceAdmin(SimpleHistoryAdmin):
-    list_display = ["title", "publisher", "published_on", "file"]
+    """A source and its stored text, given by pasting it or uploading the file (aid/documents.py).
+
+    Every citation is checked against the stored text; a URL is never fetched, so a
+    web page's text is a snapshot the analyst takes. A seed source's text is its
+    file in seeds/, shown read-only.
+    """
+
+    form = SourceForm
+    list_display = ["title", "publisher", "published_on", "text_format", "text_origin"]
+    list_filter = [HasTextFilter, "text_format", "text_origin"]
     search_fields = ["title", "publisher"]
     date_hierarchy = "published_on"
+    readonly_fields = [
+        "file",
+        "text_format",
+        "text_origin",
+        "text_file_name",
+        "text_sha256",
+        "text_stored_at",
+        "stored_text",
+    ]
+    fieldsets = [
+        (None, {"fields": ["title", "publisher", ("published_on", "period_end"), "url", "notes"]}),
+        (
+            "Give the document's text",
+            {
+                "fields": ["paste", "paste_format", "upload", "snapshot_taken_on"],
+                "description": (
+                    "Paste the document's text, or upload its file (plain text, Markdown, HTML "
+                    "or PDF). Every citation is checked against this text. The ledger never "
+                    "fetches a URL: for a web page, store the text as you read it there, and "
+                    "the day you took it."
+                ),
+            },
+        ),
+        (
+            "Stored text",
+            {
+                "fields": [
+                    ("text_format", "text_origin", "text_file_name"),
+                    ("text_sha256", "text_stored_at"),
+                    "file",
+                    "stored_text",
+                ]
+            },
+        ),
+    ]
     # Sources are cited from public sites; a URL typed without a scheme is https.
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
+    class Media:
+        css = {"all": ["ledger/admin.css"]}
+
+    def get_queryset(self, request):
+        # Lists and autocompletes never need the texts; a source's own page reads them once.
+        return super().get_queryset(request).defer(*Source.TEXT_BODIES)
+
+    @admin.display(description="text")
+    def stored_text(self, obj):
+        if not obj.text:
+            return "No text stored yet: no passage of this source can be cited."
+        return format_html('<pre class="stored-text">{}</pre>', obj.text)
+
+
+class CheckedFilter(admin.SimpleListFilter):
+    title = "checked"
+    parameter_name = "checked"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Found in the source's text"), ("no", "Not verified")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.checked()
+        if self.value() == "no":
+            return queryset.unchecked()
+        return queryset
+
 
 @admin.register(Citation)
-class CitationAdmin(AgreementChildAdmin):
-    list_display = ["excerpt", "source", "agreement", "line_item"]
+class CitationAdmin(CitationCheck, AgreementChildAdmin):
+    list_display = ["excerpt", "source", "agreement", "line_item", "checked"]
     list_select_related = ["source", "agreement", "line_item"]
+    list_filter = [CheckedFilter]
+    fields = ["source", "agreement", "line_item", "passage", "check_display"]
+    readonly_fields = ["check_display"]
     paginator = EstimatedCountPaginator
     search_fields = ["passage"]
     autocomplete_fields = ["source", "agreement", "line_item"]
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        # The change list applies list_select_related only to a queryset that has none.
+        return super().get_queryset(request).with_source().select_related(*self.list_select_related)
 
     def get_actions(self, request):
         # Deleting citations in bulk could leave an agreement without one unnoticed.
@@ -734,3 +972,16 @@ class CitationAdmin(AgreementChildAdmin):
     @admin.display(description="passage")
     def excerpt(self, obj):
         return obj.passage if len(obj.passage) <= 80 else f"{obj.passage[:79]}…"
+
+    @admin.display(description="checked", boolean=True)
+    def checked(self, obj):
+        return obj.is_checked
+
+    def has_delete_permission(self, request, obj=None):
+        # A published agreement keeps a checked citation (unpublish it first); and one
+        # whose citations are all unchecked keeps at least those.
+        if obj is not None and obj.agreement.is_published:
+            others = obj.agreement.citations.exclude(pk=obj.pk)
+            if not (others.checked() if obj.is_checked else others).exists():
+                return False
+        return super().has_delete_permission(request, obj)

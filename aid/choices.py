@@ -85,3 +85,24 @@ class Status(models.TextChoices):
     DRAFT = "draft", "Draft"
     READY = "ready", "Ready for review"
     PUBLISHED = "published", "Published"
+
+
+class TextFormat(models.TextChoices):
+    """The format a source's text was received in. Only the text itself is checked.
+
+    HTML and PDF are read down to their text (aid/documents.py); plain text and
+    Markdown are stored as they are.
+    """
+
+    PLAIN = "plain", "Plain text"
+    MARKDOWN = "markdown", "Markdown"
+    HTML = "html", "HTML"
+    PDF = "pdf", "PDF"
+
+
+class TextOrigin(models.TextChoices):
+    """How a source's text reached the ledger."""
+
+    PASTED = "pasted", "Pasted in the admin"
+    UPLOADED = "uploaded", "Uploaded file"
+    SEED = "seed", "Seed file in seeds/"

@@ -6,9 +6,7 @@ ISO 4217 currency and a qualifier; every date carries its precision.
 """
 
 from decimal import Decimal
-from functools import cached_property
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import (
     MaxValueValidator,
@@ -19,10 +17,12 @@ from django.core.validators import (
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Cast, Coalesce
+from django.db.models.signals import pre_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 
-from . import fx
+from . import documents, fx, passages
 from .choices import (
     AgreementKind,
     AidType,
@@ -32,6 +32,8 @@ from .choices import (
     Qualifier,
     Stage,
     Status,
+    TextFormat,
+    TextOrigin,
 )
 from .dates import format_date, iso_date, precision_constraints
 from .history import LedgerHistoricalRecords
@@ -386,6 +388,23 @@ class AgreementQuerySet(models.QuerySet):
         """Drafts and revisions an analyst has handed over to a reviewer."""
         return self.filter(status=Status.READY)
 
+    def publishable(self):
+        """Agreements that may be published: those with at least one checked citation.
+
+        The one rule for publishing (README, "The analysts' workflow"): a passage of a
+        source, found verbatim in the source's stored text, states the agreement or one
+        of its line items. Whatever publishes an agreement asks this first.
+        """
+        return self.filter(self._has_checked_citation())
+
+    def unpublishable(self):
+        """Agreements that may not be published: no checked citation (see publishable)."""
+        return self.exclude(self._has_checked_citation())
+
+    @staticmethod
+    def _has_checked_citation():
+        return models.Exists(Citation.objects.checked().filter(agreement=models.OuterRef("pk")))
+
     def with_related(self):
         return self.select_related("donor")
 
@@ -395,12 +414,12 @@ class AgreementQuerySet(models.QuerySet):
             models.Prefetch(
                 "line_items",
                 queryset=LineItem.objects.select_related("category", "part_of").prefetch_related(
-                    models.Prefetch("citations", queryset=Citation.objects.select_related("source"))
+                    models.Prefetch("citations", queryset=Citation.objects.with_source())
                 ),
             ),
             models.Prefetch(
                 "citations",
-                queryset=Citation.objects.filter(line_item__isnull=True).select_related("source"),
+                queryset=Citation.objects.filter(line_item__isnull=True).with_source(),
                 to_attr="own_citations",
             ),
         )
@@ -619,6 +638,11 @@ class Agreement(Money, Period):
     def is_revision(self):
         """A pending revision of a published agreement, not an agreement readers may see."""
         return self.revises_id is not None
+
+    @property
+    def is_publishable(self):
+        """AgreementQuerySet.publishable, for one saved agreement: a checked citation."""
+        return self.pk is not None and self.citations.checked().exists()
 
     @property
     def counted_display(self):
@@ -897,7 +921,15 @@ WEB_URL_MESSAGE = "A source's URL is a web address starting with http:// or http
 
 
 class Source(models.Model):
-    """A document the ledger cites: a report, a press release, an agreement's text."""
+    """A document the ledger cites: a report, a press release, an agreement's text.
+
+    Its text is stored in the ledger (`text`), whatever the document: pasted or
+    uploaded by an analyst (aid/documents.py reads plain text, Markdown, HTML and
+    PDF), or, for the seed documents, read from their file in seeds/. Every
+    citation is checked against that stored text. A source known only by its URL
+    has no text until an analyst stores a snapshot of it: the ledger never fetches
+    a URL, and a source without text cannot be cited.
+    """
 
     title = models.CharField(max_length=300)
     publisher = models.CharField(max_length=200, blank=True)
@@ -908,6 +940,7 @@ class Source(models.Model):
         null=True, blank=True, help_text="Last day covered, for a periodical such as a weekly."
     )
     file = models.CharField(
+        "seed file",
         max_length=200,
         blank=True,
         validators=[
@@ -915,7 +948,10 @@ class Source(models.Model):
                 r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", "A file name inside seeds/, without folders."
             )
         ],
-        help_text="The document's text file inside seeds/, e.g. 002_c8fdc93dd4fbe3f3.txt.",
+        help_text=(
+            "For a seed document only: its file inside seeds/, from which its text is loaded "
+            "(seeds/SHA256SUMS checks the file), e.g. 002_c8fdc93dd4fbe3f3.txt."
+        ),
     )
     url = models.URLField(
         max_length=500,
@@ -923,7 +959,49 @@ class Source(models.Model):
         validators=[URLValidator(schemes=["http", "https"], message=WEB_URL_MESSAGE)],
         help_text="The document online, e.g. https://www.example.org/report.pdf.",
     )
+    snapshot_taken_on = models.DateField(
+        "text taken from the URL on",
+        null=True,
+        blank=True,
+        help_text=(
+            "For a web page: the day its text was copied from the URL. The ledger never "
+            "fetches a URL; the stored text is what the page said that day."
+        ),
+    )
     notes = models.TextField(blank=True)
+
+    # The document's text, as received (aid/documents.py). Set together by store().
+    text = models.TextField(
+        blank=True,
+        editable=False,
+        help_text="The document's text: every citation is checked against it; readers see it.",
+    )
+    text_format = models.CharField(
+        "format", max_length=10, choices=TextFormat.choices, blank=True, editable=False
+    )
+    text_original = models.TextField(
+        "HTML as received",
+        blank=True,
+        editable=False,
+        help_text="The HTML the text was read from, kept as it came; empty for other formats.",
+    )
+    text_sha256 = models.CharField(
+        "SHA-256",
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="Of the document as received: the file's bytes, or the pasted text in UTF-8.",
+    )
+    text_origin = models.CharField(
+        "text from", max_length=10, choices=TextOrigin.choices, blank=True, editable=False
+    )
+    text_file_name = models.CharField(
+        "file name", max_length=200, blank=True, editable=False, help_text="As uploaded."
+    )
+    text_stored_at = models.DateTimeField("text stored at", null=True, blank=True, editable=False)
+
+    # The long ones: left out of lists and of the rows that join a source (with_source).
+    TEXT_BODIES = ["text", "text_original"]
 
     history = LedgerHistoricalRecords()
 
@@ -938,9 +1016,34 @@ class Source(models.Model):
                 violation_error_message="A source file is a plain name inside seeds/.",
             ),
             models.CheckConstraint(
-                condition=~Q(file="") | ~Q(url=""),
-                name="aid_source_has_file_or_url",
-                violation_error_message="A source needs its file in seeds/ or a URL.",
+                condition=~Q(text="") | ~Q(url="") | ~Q(file=""),
+                name="aid_source_has_text_or_url",
+                violation_error_message=(
+                    "A source needs its text (paste it or upload the file) or a URL."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(text="", text_format="", text_sha256="", text_origin="")
+                    & Q(text_original="", text_file_name="", text_stored_at__isnull=True)
+                )
+                | (
+                    ~Q(text="")
+                    & Q(text_format__in=TextFormat.values, text_origin__in=TextOrigin.values)
+                    & ~Q(text_sha256="")
+                    & Q(text_stored_at__isnull=False)
+                ),
+                name="aid_source_text_recorded",
+                violation_error_message=(
+                    "A stored text has its format, SHA-256, origin and time; no text, none."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(snapshot_taken_on__isnull=True) | (~Q(url="") & ~Q(text="")),
+                name="aid_source_snapshot_of_a_url",
+                violation_error_message=(
+                    "The day a text was taken from the URL needs the URL and the text."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(period_end__isnull=True)
@@ -962,8 +1065,24 @@ class Source(models.Model):
     def __str__(self):
         return self.title
 
+    def save(self, *args, **kwargs):
+        text_changed = not self._state.adding and self.text_sha256 != getattr(
+            self, "_loaded_sha256", None
+        )
+        super().save(*args, **kwargs)
+        self._loaded_sha256 = self.text_sha256
+        if text_changed:
+            self.recheck_citations()
+
     def get_absolute_url(self):
         return reverse("aid:source_detail", args=[self.pk])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        source = super().from_db(db, field_names, values)
+        # What the text was when read: save() re-checks the citations if it changes.
+        source._loaded_sha256 = source.__dict__.get("text_sha256")
+        return source
 
     @property
     def link(self):
@@ -972,30 +1091,104 @@ class Source(models.Model):
 
     @property
     def path(self):
-        """The file inside seeds/, or None: a name that leads elsewhere is never followed."""
-        if not self.file:
-            return None
-        seeds = settings.SEEDS_DIR.resolve()
-        path = (seeds / self.file).resolve()
-        return path if path.parent == seeds else None
+        """The seed file inside seeds/, or None: a name that leads elsewhere is never followed."""
+        return documents.seed_path(self.file)
 
-    @cached_property
-    def text(self):
-        """The document's full text, or '' when the ledger holds no copy."""
-        if self.path is None:
-            return ""
-        try:
-            return self.path.read_text(encoding="utf-8")
-        except OSError:
-            return ""
+    @property
+    def has_text(self):
+        return bool(self.text)
+
+    def store(self, document, stored_at=None):
+        """Hold a document's text (aid/documents.py) as this source's text."""
+        self.text = document.text
+        self.text_format = document.format
+        self.text_original = document.original
+        self.text_sha256 = document.sha256
+        self.text_origin = document.origin
+        self.text_file_name = document.name
+        self.text_stored_at = stored_at or timezone.now()
+
+    def load_seed_text(self):
+        """Store the text of this source's seed file, as the format the source says or its name's.
+
+        Loading the same file again keeps the time it was first stored.
+        """
+        document = documents.from_seed(self.file, self.text_format or None)
+        stored_at = (
+            Source.objects.filter(pk=self.pk, text_sha256=document.sha256)
+            .values_list("text_stored_at", flat=True)
+            .first()
+            if self.pk
+            else None
+        )
+        self.store(document, stored_at)
+
+    def recheck_citations(self):
+        """Check every citation of this source against its text again (after the text changed)."""
+        citations = list(self.citations.all())
+        for citation in citations:
+            citation.source = self
+            citation.locate()
+        Citation.objects.bulk_update(citations, Citation.CHECK_FIELDS, batch_size=500)
 
     def clean(self):
         if self.file and (self.path is None or not self.path.is_file()):
             raise ValidationError({"file": f"There is no file named {self.file} in seeds/."})
 
 
+@receiver(pre_save, sender=Source)
+def load_seed_text(sender, instance, raw=False, **kwargs):
+    """A seed source's text is its file's, stored whenever the source is saved without one.
+
+    Also when loaddata saves it raw (fixtures/ledger.json names the file, not the
+    text): a loaded seed source never lacks its text.
+    """
+    if instance.file and not instance.text:
+        try:
+            instance.load_seed_text()
+        except documents.DocumentError as error:
+            raise ValidationError({"file": str(error)}) from error
+
+
+class CitationQuerySet(models.QuerySet):
+    def with_source(self):
+        """With each citation's source, but not the source's text (it can be megabytes)."""
+        return self.select_related("source").defer(
+            *(f"source__{name}" for name in Source.TEXT_BODIES)
+        )
+
+    def checked(self):
+        """Citations whose passage was found in their source's stored text."""
+        return self.filter(start__isnull=False)
+
+    def unchecked(self):
+        return self.filter(start__isnull=True)
+
+
+NOT_PUBLISHABLE = (
+    "An agreement cannot be published without at least one citation found verbatim in its "
+    "source's stored text (a checked citation): add the passage of the source that states it."
+)
+NOT_VERBATIM = (
+    "This passage does not occur verbatim in the source. Copy it exactly from the source's "
+    "stored text, including punctuation; only whitespace and the kind of quotation marks "
+    "(straight or curly) may differ."
+)
+NO_SOURCE_TEXT = (
+    "This source has no stored text, so no passage can be checked against it: store its "
+    "text first (paste it or upload the file on the source's page)."
+)
+
+
 class Citation(models.Model):
-    """A verbatim passage of a source that supports an agreement or one of its line items."""
+    """A verbatim passage of a source that supports an agreement or one of its line items.
+
+    Every save checks the passage against the source's stored text
+    (aid/passages.py says what may differ) and records where it was found, or why
+    it was not. Only a checked citation lets an agreement be published
+    (AgreementQuerySet.publishable); an unchecked one is shown to readers as not
+    verified.
+    """
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="citations")
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="citations")
@@ -1008,7 +1201,19 @@ class Citation(models.Model):
         related_name="citations",
         help_text="Leave empty when the passage supports the agreement as a whole.",
     )
-    passage = models.TextField(help_text="Copied verbatim from the source, not paraphrased.")
+    passage = models.TextField(
+        help_text=(
+            "Copied verbatim from the source's stored text, not paraphrased. Whitespace and "
+            "straight or curly quotation marks may differ; nothing else."
+        )
+    )
+    # Where the check found the passage in the source's text (character offsets), or why not.
+    start = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    end = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    unchecked_reason = models.CharField(
+        "why not checked", max_length=200, blank=True, editable=False
+    )
+    CHECK_FIELDS = ["start", "end", "unchecked_reason"]
     # In a pending revision: the published agreement's citation this one is a copy of.
     origin = models.ForeignKey(
         "self",
@@ -1020,7 +1225,9 @@ class Citation(models.Model):
         related_name="+",
     )
 
-    history = LedgerHistoricalRecords(excluded_fields=["origin"])
+    objects = CitationQuerySet.as_manager()
+    # Where the passage was found follows from the passage and the text: not history.
+    history = LedgerHistoricalRecords(excluded_fields=[*CHECK_FIELDS, "origin"])
 
     class Meta:
         ordering = ["agreement", "line_item", "id"]
@@ -1029,18 +1236,67 @@ class Citation(models.Model):
                 fields=["origin"], condition=Q(origin__isnull=False), name="aid_citation_origin_idx"
             ),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__isnull=True, end__isnull=True) & ~Q(unchecked_reason="")
+                | Q(start__isnull=False, end__gt=F("start"), unchecked_reason=""),
+                name="aid_citation_checked_or_why_not",
+                violation_error_message=(
+                    "A citation is either found in its source's text, from start to end, "
+                    "or says why it is not."
+                ),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.source}: “{self.passage[:60]}”"
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
+        self._loaded = (self.source_id, self.passage)
         # An agreement without a date is converted at its sources' date, which this may change.
         if self.agreement.announced_on is None:
             self.agreement.refresh_values()
 
     def get_absolute_url(self):
         return f"{self.source.get_absolute_url()}#citation-{self.pk}"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        citation = super().from_db(db, field_names, values)
+        # As read: clean() holds an unchanged citation to the check it had (see there).
+        citation._loaded = (citation.__dict__.get("source_id"), citation.__dict__.get("passage"))
+        return citation
+
+    @property
+    def is_checked(self):
+        return self.start is not None
+
+    @property
+    def check_display(self):
+        if self.is_checked:
+            return f"Found in the stored text at characters {self.start:,}–{self.end:,}."
+        return f"Not verified: {self.unchecked_reason}"
+
+    def locate(self):
+        """Check the passage against the source's stored text; record where it is or why not."""
+        check = passages.check_passage(self.source.text, self.passage)
+        self.start, self.end, self.unchecked_reason = check.start, check.end, check.reason
+
+    def is_new_or_changed(self):
+        """Whether the source or the passage differs from what was read from the database.
+
+        Not counting what a form does to a text it sends back unchanged: a browser sends
+        each line end as CR LF, and the form trims the ends.
+        """
+        if self._state.adding or not hasattr(self, "_loaded"):
+            return True
+        source_id, passage = self._loaded
+
+        def as_sent(text):
+            return (text or "").replace("\r\n", "\n").strip()
+
+        return source_id != self.source_id or as_sent(passage) != as_sent(self.passage)
 
     def clean(self):
         errors = {}
@@ -1050,16 +1306,33 @@ class Citation(models.Model):
             and self.line_item.agreement_id != self.agreement_id
         ):
             errors["line_item"] = "This line item belongs to another agreement."
-        if self.source_id and self.passage and self.source.file:
-            if not self.source.text:
-                errors["source"] = f"The file {self.source.file} cannot be read from seeds/."
-            elif self.passage not in self.source.text:
-                errors["passage"] = (
-                    "This passage does not occur verbatim in the source. Copy it exactly, "
-                    "including punctuation and line breaks."
-                )
+        if self.source_id and self.passage:
+            self.locate()
+            # A new or edited passage must be found. One that was saved before and is
+            # not edited now stays as its check left it (an unchecked citation from
+            # before texts were stored, say): shown as not verified, never refused on
+            # every later save of its agreement.
+            if not self.is_checked and self.is_new_or_changed():
+                if not self.source.has_text:
+                    errors["source"] = NO_SOURCE_TEXT
+                else:
+                    errors["passage"] = NOT_VERBATIM
         if errors:
             raise ValidationError(errors)
+
+
+@receiver(pre_save, sender=Citation)
+def check_citation(sender, instance, raw=False, **kwargs):
+    """Every save of a citation checks it, loaddata's raw saves too."""
+    if raw:
+        # Read the source as stored: a fixture's source is saved before its citations.
+        source = Source.objects.filter(pk=instance.source_id).first()
+        if source is None:
+            instance.start = instance.end = None
+            instance.unchecked_reason = passages.NO_TEXT
+            return
+        instance.source = source
+    instance.locate()
 
 
 class DataVersion(models.Model):

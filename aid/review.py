@@ -14,13 +14,11 @@ from django.db import transaction
 
 from . import locking
 from .choices import Status
-from .models import Agreement, Citation, LineItem
+from .models import NOT_PUBLISHABLE, Agreement, Citation, LineItem
 
 PUBLISH_PERMISSION = "aid.publish_agreement"
-NO_CITATION = (
-    "An agreement cannot be published without at least one citation: add the passage of "
-    "the source that states it."
-)
+# The message of the one publishing rule (aid/models.py, AgreementQuerySet.publishable).
+NO_CITATION = NOT_PUBLISHABLE
 # Reasons kept in the history of each step (django-simple-history's change reason).
 MARKED_READY = "marked ready for review"
 SENT_BACK = "sent back for changes"
@@ -36,10 +34,11 @@ def why_not_publishable(agreement):
     """Why readers may not see this agreement yet, or '' when it may be published.
 
     The one rule every way of publishing asks, for a draft and for a revision alike (a
-    revision is checked as what the agreement will be once approved). Today: at least one
-    citation.
+    revision is checked as what the agreement will be once approved): at least one
+    checked citation: a passage found verbatim in its source's stored text
+    (AgreementQuerySet.publishable).
     """
-    if not agreement.citations.exists():
+    if not agreement.is_publishable:
         return NO_CITATION
     return ""
 

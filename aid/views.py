@@ -7,14 +7,13 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.views.generic import DetailView, TemplateView
 
-from . import charts, exports, glossary
+from . import charts, exports, glossary, passages
 from .caching import shared
 from .choices import AidType, Basis, Precision, Qualifier, Stage
 from .corrections import CorrectionsLog
 from .filtersets import AgreementFilterSet, DonorFilterSet, LineItemFilterSet
 from .listing import DEFAULT_PER_PAGE, LedgerListView, Summary, bounded_int, requested_currency
 from .models import Agreement, Category, Donor, LineItem, Source
-from .passages import highlight
 from .tables import AgreementTable, DonorTable, LineItemTable
 from .totals import figure_totals, item_summary
 
@@ -99,6 +98,12 @@ class DonorDetailView(DetailView):
 
 
 class SourceDetailView(DetailView):
+    """A source's stored text with every checked passage highlighted and anchored.
+
+    Passages not found in the text (checked before the text was stored, or never
+    found) are listed apart, marked as not verified, each with its anchor too.
+    """
+
     model = Source
 
     def get_object(self, queryset=None):
@@ -113,10 +118,15 @@ class SourceDetailView(DetailView):
         citations = list(
             self.object.citations.filter(agreement__in=Agreement.objects.published())
             .select_related("agreement", "line_item")
-            .order_by("pk")
+            .order_by("start", "pk")
         )
-        context["citations"] = citations
-        context["segments"] = highlight(self.object.text, citations)
+        checked = [citation for citation in citations if citation.is_checked]
+        context.update(
+            citations=citations,
+            checked=checked,
+            unverified=[citation for citation in citations if not citation.is_checked],
+            document=passages.render_text(self.object, checked) if self.object.text else "",
+        )
         return context
 
 
@@ -151,9 +161,9 @@ class OverviewView(TemplateView):
             filterset=filterset,
             currency=currency,
             latest=agreements.order_by("-announced_on", "-pk")[:5],
-            sources=Source.objects.filter(
-                citations__agreement__in=Agreement.objects.published()
-            ).distinct(),
+            sources=Source.objects.filter(citations__agreement__in=Agreement.objects.published())
+            .defer(*Source.TEXT_BODIES)
+            .distinct(),
         )
         return context
 

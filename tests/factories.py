@@ -13,10 +13,12 @@ from http import HTTPStatus
 
 from django import forms
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from aid.choices import AgreementKind, DonorKind, Precision, Qualifier, Stage, Status
+from aid import documents
+from aid.choices import AgreementKind, DonorKind, Precision, Qualifier, Stage, Status, TextFormat
 from aid.models import Agreement, Category, Citation, Donor, LineItem, Source
 
 # A weekly digest in seeds/; SOURCE_PASSAGE is copied from it verbatim.
@@ -115,6 +117,24 @@ def make_source(**fields):
     return source
 
 
+def make_source_with_text(text, text_format=TextFormat.PLAIN, **fields):
+    """A source known by its URL, whose text an analyst pasted (not a seed file)."""
+    values = {
+        "file": "",
+        "url": "https://example.org/news/1",
+        "snapshot_taken_on": date(2024, 6, 1),
+    }
+    source = build_source(**(values | fields))
+    source.store(documents.from_paste(text, text_format))
+    source.save()
+    return source
+
+
+def make_url_only_source(**fields):
+    """A source known only by its URL: no stored text, so nothing of it can be checked."""
+    return make_source(**({"file": "", "url": "https://example.org/news/2"} | fields))
+
+
 def build_citation(**fields):
     values = {"passage": SOURCE_PASSAGE}
     if "source" not in fields and "source_id" not in fields:
@@ -169,6 +189,51 @@ def browser_post(response, **changes):
         for form in inline.formset.forms:
             add(form)
     return data | {"_save": "Save"} | changes
+
+
+def upload(name, content):
+    """A file as a browser uploads it: its name and its bytes (a str is sent as UTF-8)."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    return SimpleUploadedFile(name, data)
+
+
+def pdf_file(*pages):
+    """A PDF written by hand, one page per list of lines, in Helvetica (WinAnsi: € is there).
+
+    Small and exact: a valid cross-reference table, one content stream per page,
+    each line shown with Tj and moved down with T*.
+    """
+
+    def escape(line):
+        return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    kids = " ".join(f"{4 + 2 * index} 0 R" for index in range(len(pages)))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    for index, lines in enumerate(pages):
+        shown = " ".join(f"({escape(line)}) Tj T*" for line in lines)
+        stream = f"BT /F1 11 Tf 14 TL 72 720 Td {shown} ET".encode("cp1252")
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {5 + 2 * index} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
 
 
 # Review (aid/review.py, aid/revisions.py), through the admin as analysts and reviewers do.

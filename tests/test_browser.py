@@ -1,4 +1,4 @@
-"""A reader's visit in a real browser: Debian's Chromium driven by Playwright.
+"""A reader's visit, and an analyst's upload, in a real browser: Debian's Chromium by Playwright.
 
 Without Chromium these tests skip, saying why; under CI (CI=true) a missing
 browser is a failure, so a green CI always means the browser tests ran.
@@ -12,6 +12,13 @@ from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.utils.html import escape
+
+from aid import passages
+from aid.choices import TextFormat
+from aid.models import Source
+
+from .factories import make_user
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # The flags this sandbox needs: no background network, no GPU, root without a sandbox.
@@ -313,3 +320,36 @@ def test_a_change_to_a_published_agreement_waits_for_a_reviewer(page, browser, l
     assert "978,000,000" in page.inner_text("main")
     page.goto("/changes/")
     assert "at least EUR 978,000,000" in page.inner_text("main")
+
+
+def test_analyst_uploads_a_pdf_and_finds_every_passage_in_its_text(page, tmp_path):
+    """The weekly, printed to PDF by Chromium, uploaded in the admin: its passages are all there."""
+    weekly = Source.objects.get(file="002_c8fdc93dd4fbe3f3.txt")
+    printer = page.context.new_page()
+    printer.set_content(
+        "<!DOCTYPE html><meta charset='utf-8'><body style='font: 11pt sans-serif'>"
+        + "".join(f"<p>{escape(line)}</p>" for line in weekly.text.split("\n"))
+    )
+    pdf = tmp_path / "weekly.pdf"
+    pdf.write_bytes(printer.pdf())
+
+    # A superuser: the transactional database has lost the groups the migrations made.
+    make_user("editor", is_superuser=True, password="a long test password")
+    page.goto("/admin/login/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("a long test password")
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/admin/aid/source/add/")
+    page.get_by_label("Title").fill("International Weekly, as a PDF")
+    page.get_by_label("Or upload the file").set_input_files(str(pdf))
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url("**/admin/aid/source/")
+
+    stored = Source.objects.get(text_format=TextFormat.PDF)
+    assert stored.text_file_name == "weekly.pdf"
+    missing = [
+        citation.pk
+        for citation in weekly.citations.all()
+        if passages.find_passage(stored.text, citation.passage) is None
+    ]
+    assert missing == []

@@ -31,6 +31,7 @@ from .factories import (
     make_agreement,
     make_citation,
     make_line_item,
+    make_source,
 )
 
 pytestmark = pytest.mark.django_db
@@ -351,12 +352,32 @@ class TestDonorCountryCode:
 
 
 class TestSource:
-    def test_database_refuses_source_without_file_or_url(self):
-        assert_database_refuses_create(build_source(file=""), "aid_source_has_file_or_url")
+    def test_database_refuses_source_without_text_or_url(self):
+        assert_database_refuses_create(build_source(file=""), "aid_source_has_text_or_url")
 
-    def test_validation_explains_source_without_file_or_url(self):
+    def test_validation_explains_source_without_text_or_url(self):
         assert_validation_explains(
-            build_source(file=""), NON_FIELD_ERRORS, "A source needs its file in seeds/ or a URL."
+            build_source(file=""),
+            NON_FIELD_ERRORS,
+            "A source needs its text (paste it or upload the file) or a URL.",
+        )
+
+    def test_database_refuses_a_text_without_its_format_digest_and_origin(self):
+        assert_database_refuses_create(
+            build_source(file="", text="Belgium will provide Ukraine"), "aid_source_text_recorded"
+        )
+
+    def test_database_refuses_a_record_of_a_text_that_is_not_there(self):
+        assert_database_refuses_update(
+            build_source(url="https://example.org/weekly-09"),
+            {"text": ""},
+            "aid_source_text_recorded",
+        )
+
+    def test_database_refuses_a_snapshot_date_without_a_text(self):
+        assert_database_refuses_create(
+            build_source(file="", url="https://example.org/a", snapshot_taken_on=date(2024, 6, 1)),
+            "aid_source_snapshot_of_a_url",
         )
 
     def test_database_refuses_period_ending_before_publication(self):
@@ -502,9 +523,9 @@ class TestCitation:
         [
             "Belgium will provide Ukraine with €977 million in military aid.",
             SOURCE_PASSAGE.replace("€", "EUR "),
-            SOURCE_PASSAGE.replace("aid and", "aid\nand"),
+            SOURCE_PASSAGE.replace("F-16", "F 16"),
         ],
-        ids=["paraphrase", "currency respelt", "line break added"],
+        ids=["paraphrase", "currency respelt", "space for a hyphen"],
     )
     def test_validation_explains_passage_not_in_source(self, passage):
         assert_validation_explains(
@@ -545,10 +566,19 @@ class TestCitation:
         citation.refresh_from_db()
         assert citation.line_item is None and citation.agreement_id
 
-    def test_validation_explains_unreadable_source_file(self, settings, tmp_path):
-        citation = build_citation()
-        settings.SEEDS_DIR = tmp_path
-        assert_validation_explains(citation, "source", "cannot be read from seeds/")
+    def test_validation_explains_a_source_without_text(self):
+        citation = build_citation(source=make_source(file="", url="https://example.org/a"))
+        assert_validation_explains(citation, "source", "This source has no stored text")
+
+    def test_database_refuses_a_check_without_its_place_or_reason(self):
+        assert_database_refuses_update(
+            build_citation(), {"start": None}, "aid_citation_checked_or_why_not"
+        )
+
+    def test_database_refuses_an_empty_span(self):
+        assert_database_refuses_update(
+            build_citation(), {"end": 0, "start": 0}, "aid_citation_checked_or_why_not"
+        )
 
     @pytest.mark.parametrize("on_line_item", [False, True], ids=["agreement", "line item"])
     def test_valid_citations_are_accepted(self, on_line_item):

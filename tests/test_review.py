@@ -15,6 +15,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 from pytest_django.asserts import assertContains, assertNotContains
 
 from aid import review, revisions
@@ -202,7 +203,7 @@ class TestHandOff:
         uncited = make_agreement(status=Status.READY, title="Uncited")
         reviewer = logged_in(rita)
         page = reviewer.get(review_url(uncited))
-        assertContains(page, review.NO_CITATION)
+        assertContains(page, escape(review.NO_CITATION))
         assertNotContains(page, 'value="publish"')
         response = reviewer.post(review_url(uncited), {"decision": "publish", "version": 1})
         assert f"Not published: {review.NO_CITATION}" in messages_of(response)
@@ -562,7 +563,7 @@ class TestRevision:
         )
         assert not revision.citations.exists()
         page = logged_in(rita).get(review_url(revision))
-        assertContains(page, review.NO_CITATION)
+        assertContains(page, escape(review.NO_CITATION))
         response = logged_in(rita).post(
             review_url(revision),
             {"decision": "approve", "version": page.context["agreement"].version},

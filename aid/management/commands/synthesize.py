@@ -6,7 +6,8 @@
 How synthetic records are marked (the models have no field for it, so by name):
 - every synthetic donor's slug starts with `synthetic-` (SYNTHETIC_SLUG_PREFIX), so the
   agreements, line items and citations under a synthetic donor are synthetic too;
-- every synthetic source has no file and a URL starting with SYNTHETIC_URL_PREFIX.
+- every synthetic source has no file and a URL starting with SYNTHETIC_URL_PREFIX; it has
+  no stored text, so synthetic citations are recorded as not checked (with the reason).
 
 The command refuses a database that holds real records (any other donor or source)
 unless --allow-real-data is given; real records are then left untouched, and --reset
@@ -37,7 +38,7 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from aid import fx
+from aid import fx, passages
 from aid.choices import (
     AgreementKind,
     AidType,
@@ -401,7 +402,9 @@ class Synthesizer:
                 "period_end_year",
             ],
         )
-        self.citations = Table(Citation, ["id", "source", "agreement", "line_item", "passage"])
+        self.citations = Table(
+            Citation, ["id", "source", "agreement", "line_item", "passage", "unchecked_reason"]
+        )
         self.tables = [self.donors, self.sources, self.agreements, self.items, self.citations]
         self.categories = {
             c.slug: c.pk for c in Category.objects.all() if c.slug in CATEGORY_WEIGHTS
@@ -569,6 +572,8 @@ class Synthesizer:
             pk,
             None,
             f"{donor.name} announced a {kind_label.lower()} for Ukraine (synthetic passage).",
+            # Synthetic sources are URLs without a stored text: nothing to check against.
+            passages.NO_TEXT,
         )
 
     def period(self, year):
