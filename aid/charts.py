@@ -67,11 +67,30 @@ def plural(count, noun):
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def for_agreements(agreements, currency="EUR", stage=Stage.COMMITTED, by_donor=True):
-    """Charts of one stage's figures: by donor (optional), by category, by month."""
-    headlines = agreements.filter(HEADLINE_COUNTED, stage=stage)
-    items = LineItem.objects.counted().filter(agreement__in=agreements.values("pk"), stage=stage)
+def for_agreements(agreements, currency="EUR", stage=Stage.COMMITTED, by_donor=True, items=None):
+    """Charts of one stage's figures: by donor (optional), by category, by month.
+
+    `items`, when given, are the line items a filter narrowed below their agreements (a
+    category): only those are drawn, and headline amounts, which price a package as a
+    whole and cannot be split by category, are left out, each chart saying how many.
+    """
+    split = items is not None
+    packages = agreements.filter(HEADLINE_COUNTED, stage=stage)
+    headlines = packages.none() if split else packages
+    if split:
+        items = items.counted().filter(stage=stage)
+    else:
+        items = LineItem.objects.counted().filter(
+            agreement__in=agreements.values("pk"), stage=stage
+        )
     label = f"{Stage(stage).label} military aid in {currency}"
+    unsplit = packages.count()
+    unsplit_note = (
+        f"{plural(unsplit, 'package')} priced only as a whole cannot be split by category: "
+        f"{'it is' if unsplit == 1 else 'they are'} left out of this chart."
+        if unsplit
+        else ""
+    )
     charts = []
 
     def ranked(totals, label_of, url_of=lambda key: ""):
@@ -88,12 +107,12 @@ def for_agreements(agreements, currency="EUR", stage=Stage.COMMITTED, by_donor=T
                 "by-donor",
                 f"{label}, by donor",
                 ranked(totals, names.get, lambda slug: reverse("aid:donor_detail", args=[slug])),
+                note=unsplit_note if split else "",
             )
         )
 
     totals = grouped_totals([(items, F("category__slug"))], currency)
     names = dict(Category.objects.values_list("slug", "name"))
-    packages = headlines.count()
     charts.append(
         Chart(
             "by-category",
@@ -101,12 +120,7 @@ def for_agreements(agreements, currency="EUR", stage=Stage.COMMITTED, by_donor=T
             ranked(
                 totals, names.get, lambda slug: reverse("aid:lineitem_list") + f"?category={slug}"
             ),
-            note=(
-                f"{plural(packages, 'package')} priced only as a whole cannot be split by "
-                "category and are left out of this chart."
-                if packages
-                else ""
-            ),
+            note=unsplit_note,
         )
     )
 
@@ -122,17 +136,18 @@ def for_agreements(agreements, currency="EUR", stage=Stage.COMMITTED, by_donor=T
         currency,
     )
     undated = agreements.exclude(announced_precision__in=to_the_month).count()
+    notes = [unsplit_note] if split and unsplit else []
+    if undated:
+        notes.append(
+            f"{plural(undated, 'agreement')} known only to the year, or not dated, "
+            f"{'is' if undated == 1 else 'are'} left out of this chart."
+        )
     charts.append(
         Chart(
             "by-month",
             f"{label}, by month of announcement",
             [Row(month.strftime("%B %Y"), totals[month]) for month in sorted(totals)],
-            note=(
-                f"{plural(undated, 'agreement')} known only to the year, or not dated, "
-                "are left out of this chart."
-                if undated
-                else ""
-            ),
+            note=" ".join(notes),
         )
     )
     return charts

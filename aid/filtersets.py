@@ -6,7 +6,10 @@ date_after, date_before, q, and on /items/ agreement.
 
 import django_filters as filters
 from django import forms
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django_filters.constants import EMPTY_VALUES
+from django_filters.fields import RangeField
 
 from .choices import AgreementKind, AidType, DonorKind, Stage
 from .models import Agreement, Category, Donor, LineItem
@@ -78,6 +81,81 @@ def value_filters(field_name):
     )
 
 
+class LedgerFilterForm(forms.Form):
+    """A filter form that keeps the valid values of a filter beside its invalid ones.
+
+    Django rejects a field whole when one of its values is bad: `donor=belgum&donor=spain`
+    would lose Spain too, and the page would list every donor's rows while Spain stayed
+    ticked. Here each bad value is reported on its own and the good ones still apply (on
+    the page, its facets, totals and sentence). Exports still refuse any invalid filter.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in list(self.errors):
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            salvaged = salvage(field, self[name].data)
+            if salvaged is None:
+                continue  # one value, and a bad one: reported, not applied
+            kept, problems = salvaged
+            if problems:
+                self._errors[name] = self.error_class(problems)
+            else:
+                del self._errors[name]  # only empty values (`donor=`): no filter, no error
+            if kept not in EMPTY_VALUES:
+                cleaned[name] = kept
+        return cleaned
+
+
+def salvage(field, data):
+    """(the valid part of a filter's value, one message per invalid part); None for a
+    filter of one value, which is all good or all bad."""
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        values = [value for value in dict.fromkeys(data or []) if value not in EMPTY_VALUES]
+        key = field.to_field_name or "pk"
+        try:
+            found = {
+                str(getattr(record, key)): record
+                for record in field.queryset.filter(**{f"{key}__in": values})
+            }
+        except (ValueError, TypeError, ValidationError):
+            found = {}
+        kept = [found[value] for value in values if value in found]
+        return kept, [invalid_choice(field, value) for value in values if value not in found]
+    if isinstance(field, forms.MultipleChoiceField):
+        values = [value for value in dict.fromkeys(data or []) if value not in EMPTY_VALUES]
+        kept = [value for value in values if field.valid_value(value)]
+        return kept, [invalid_choice(field, value) for value in values if value not in kept]
+    if isinstance(field, RangeField) and isinstance(data, list | tuple):
+        # The ends of a range are checked one by one: a bad "from" keeps a good "to".
+        ends, problems = [], []
+        for part, value, side in zip(field.fields, data, RANGE_SIDES, strict=False):
+            try:
+                ends.append(part.clean(value))
+            except ValidationError as error:
+                ends.append(None)
+                problems.extend(f"{side}: {message}" for message in error.messages)
+        kept = field.compress(ends) if any(end is not None for end in ends) else None
+        return kept, problems
+    return None
+
+
+RANGE_SIDES = ("From", "To")
+
+
+def applies(value):
+    """Whether a filter's cleaned value filters anything (empty choices and text do not)."""
+    if isinstance(value, QuerySet | list | tuple | set):
+        return bool(value)  # a chosen records' queryset is already evaluated by cleaning
+    return value not in EMPTY_VALUES
+
+
+def invalid_choice(field, value):
+    return field.error_messages["invalid_choice"] % {"value": value}
+
+
 class LedgerFilterSet(filters.FilterSet):
     """The filters every table shares; subclasses say which fields they reach."""
 
@@ -91,8 +169,24 @@ class LedgerFilterSet(filters.FilterSet):
         for filter_ in self.filters.values():
             filter_.distinct = False
 
+    def get_form_class(self):
+        fields = {name: filter_.field for name, filter_ in self.filters.items()}
+        return type(f"{type(self).__name__}Form", (LedgerFilterForm,), fields)
+
     def filter_queryset(self, queryset):
         return self.apply(queryset, self.form.cleaned_data)
+
+    def narrows(self):
+        """Whether any filter applies: a valid value, or the valid part of a partly bad one.
+
+        A filter that is all bad applies nothing (it is reported), so the rows are the
+        whole table's; one with a good value among bad ones applies that value. Falsy
+        values that still filter (min_eur=0 leaves out unconverted amounts) count.
+        """
+        if not self.is_bound:
+            return False
+        self.errors  # noqa: B018 (validates the form, as FilterSet.qs does)
+        return any(applies(value) for value in self.form.cleaned_data.values())
 
     def apply(self, queryset, values):
         """The queryset narrowed by these filters' cleaned values."""

@@ -9,6 +9,7 @@ shown, totals, and the CSV/JSON export of exactly the filtered, sorted set.
 import logging
 from dataclasses import dataclass, field
 
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
@@ -16,12 +17,17 @@ from django.db.models import Count
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseBadRequest
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.generic import TemplateView
 from django_tables2.rows import BoundRow
 
 from .caching import shared
+from .choices import Precision
+from .dates import format_date
 from .exports import export_response
 from .filtersets import SlugFilter
+from .money import format_money
 from .totals import CURRENCIES
 
 logger = logging.getLogger(__name__)
@@ -63,6 +69,97 @@ class Summary:
     # Records per value of a facet, when the view counted them along the way.
     facet_counts: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+
+
+def describe(filterset):
+    """What the filters that apply keep, one phrase each, in a reader's words.
+
+    Only what applies is described: a bad value is reported beside its filter, never
+    described as if it applied.
+    """
+    data = filterset.form.cleaned_data if filterset.is_bound else {}
+    phrases = []
+    for name, phrase in (
+        ("donor", _("from %(values)s")),
+        ("category", _("in %(values)s")),
+        ("kind", _("of kind %(values)s")),
+        ("stage", _("at stage %(values)s")),
+        ("aid_type", _("of aid type %(values)s")),
+    ):
+        if data.get(name):
+            phrases.append(phrase % {"values": either(filterset.filters[name], data[name])})
+    if data.get("agreement") is not None:
+        phrases.append(_("in agreement %(id)s") % {"id": data["agreement"]})
+    dates = data.get("date")
+    start = format_day(dates.start) if dates and dates.start else None
+    stop = format_day(dates.stop) if dates and dates.stop else None
+    if start and stop:
+        phrases.append(
+            _("announced between %(start)s and %(stop)s") % {"start": start, "stop": stop}
+        )
+    elif start:
+        phrases.append(_("announced on or after %(start)s") % {"start": start})
+    elif stop:
+        phrases.append(_("announced on or before %(stop)s") % {"stop": stop})
+    low, high = data.get("min_eur"), data.get("max_eur")
+    if low is not None and high is not None:
+        phrases.append(
+            _("worth between %(low)s and %(high)s")
+            % {"low": format_money(low, "EUR"), "high": format_money(high, "EUR")}
+        )
+    elif low is not None:
+        phrases.append(_("worth at least %(low)s") % {"low": format_money(low, "EUR")})
+    elif high is not None:
+        phrases.append(_("worth at most %(high)s") % {"high": format_money(high, "EUR")})
+    if data.get("q"):
+        phrases.append(_("matching “%(text)s”") % {"text": data["q"]})
+    return phrases
+
+
+def filter_problems(filterset):
+    """(filter label, its problems) for each filter with an invalid value: shown by the results."""
+    return [
+        (
+            str(filterset.filters[name].label) if name in filterset.filters else name,
+            " ".join(errors),
+        )
+        for name, errors in filterset.errors.items()
+    ]
+
+
+def either(filter_, values):
+    """Selected values by name: model instances print their name, choices their label."""
+    labels = dict(filter_.extra.get("choices", ()))
+    names = [str(labels.get(value, value)) for value in values]
+    return _(" or ").join(names)
+
+
+def join_conditions(things, phrases):
+    """ "2 line items from Spain, in Aircraft": what is counted, then what keeps it."""
+    if not phrases:
+        return things
+    return _("%(things)s %(conditions)s") % {
+        "things": things,
+        "conditions": pgettext("between conditions", ", ").join(phrases),
+    }
+
+
+def format_day(moment):
+    """A filter's bound (a datetime at the start or end of its day) as a reader's date."""
+    return format_date(moment.date(), Precision.DAY)
+
+
+def option_facets(filterset, names, request):
+    """The options of these filters as checkboxes, without counts (the overview's filters)."""
+    facets = []
+    for name in names:
+        filter_ = filterset.filters[name]
+        selected = set(request.GET.getlist(name))
+        facet = Facet(name=name, label=str(filter_.label), errors=filterset.errors.get(name, []))
+        for value, label, _pk in LedgerListView.facet_choices(filter_, request):
+            facet.options.append(FacetOption(value, label, None, value in selected))
+        facets.append(facet)
+    return facets
 
 
 def crosses_many(model, path):
@@ -140,7 +237,8 @@ class LedgerListView(TemplateView):
     table_class = None
     export_columns = None
     export_basename = None
-    noun = None  # (singular, plural)
+    # ngettext_lazy("%(number)s row", "%(number)s rows", "count"): the count chooses the form.
+    noun = None
     title = None
     intro = ""
 
@@ -229,6 +327,7 @@ class LedgerListView(TemplateView):
             totals=summary.totals,
             **summary.extra,
             notices=notices,
+            problems=filter_problems(filterset),
             export_links=self.export_links(request),
             title=self.title,
             intro=self.intro,
@@ -237,12 +336,13 @@ class LedgerListView(TemplateView):
 
     @staticmethod
     def is_whole_table(filterset):
-        """No filter narrows the table: its summary and facets are the whole table's."""
-        return (
-            filterset.is_valid()
-            and not any(filterset.form.cleaned_data.values())
-            and not filterset.errors
-        )
+        """No filter narrows the table: its summary and facets are the whole table's.
+
+        A partly invalid filter (`donor=belgum&donor=spain`) narrows it: Spain applies. One
+        with any invalid value is not served from the shared cache either: its facets carry
+        the error, which another reader's page must not show.
+        """
+        return not filterset.errors and not filterset.narrows()
 
     # Paging ------------------------------------------------------------------
 
@@ -333,7 +433,7 @@ class LedgerListView(TemplateView):
                 errors=list(filterset.errors.get(name, [])),
                 timed_out=counts is None,
             )
-            for value, label, _ in choices:
+            for value, label, _pk in choices:
                 count = None if counts is None else counts.get(value, 0)
                 facet.options.append(FacetOption(value, label, count, value in selected))
             facets.append(facet)
@@ -371,38 +471,8 @@ class LedgerListView(TemplateView):
 
     def sentence(self, filterset, count):
         """ "3 line items from Belgium, in Aircraft, at stage Committed, matching “jets”"."""
-        singular, plural = self.noun
-        parts = [f"{count:,} {singular if count == 1 else plural}"]
-        data = filterset.form.cleaned_data if filterset.is_bound else {}
-        for name, prefix in (
-            ("donor", "from"),
-            ("category", "in"),
-            ("kind", "of kind"),
-            ("stage", "at stage"),
-            ("aid_type", "of aid type"),
-        ):
-            if data.get(name):
-                parts.append(f"{prefix} {self.describe(filterset.filters[name], data[name])}")
-        if data.get("agreement"):
-            parts.append(f"in agreement {data['agreement']}")
-        dates = data.get("date")
-        start = dates.start.date().isoformat() if dates and dates.start else None
-        stop = dates.stop.date().isoformat() if dates and dates.stop else None
-        if start and stop:
-            parts.append(f"announced between {start} and {stop}")
-        elif start or stop:
-            parts.append(f"announced on or {'after ' + start if start else 'before ' + stop}")
-        if data.get("q"):
-            parts.append(f"matching “{data['q']}”")
-        return capfirst(
-            ", ".join([" ".join(parts[:2])] + parts[2:]) if len(parts) > 1 else parts[0]
-        )
-
-    @staticmethod
-    def describe(filter_, values):
-        """Selected values by name: model instances print their name, choices their label."""
-        labels = dict(filter_.extra.get("choices", ()))
-        return " or ".join(str(labels.get(value, value)) for value in values)
+        things = self.noun % {"count": count, "number": intcomma(count)}
+        return capfirst(join_conditions(things, describe(filterset)))
 
     def summarise(self, queryset, currency):
         """The filtered set's count and totals; views that can, count more in one query."""

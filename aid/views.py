@@ -5,7 +5,10 @@ Every query here starts from .published(): a draft never reaches a reader.
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, QueryDict
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext_lazy
 from django.views.generic import DetailView, TemplateView
 
 from . import charts, exports, glossary
@@ -13,11 +16,21 @@ from .caching import shared
 from .choices import AidType, Basis, Precision, Qualifier, Stage
 from .corrections import CorrectionsLog
 from .filtersets import AgreementFilterSet, DonorFilterSet, LineItemFilterSet
-from .listing import DEFAULT_PER_PAGE, LedgerListView, Summary, bounded_int, requested_currency
+from .listing import (
+    DEFAULT_PER_PAGE,
+    LedgerListView,
+    Summary,
+    bounded_int,
+    describe,
+    filter_problems,
+    join_conditions,
+    option_facets,
+    requested_currency,
+)
 from .models import Agreement, Category, Citation, Donor, LineItem, Source
 from .passages import highlight
 from .tables import AgreementTable, DonorTable, LineItemTable
-from .totals import figure_totals, item_summary
+from .totals import figure_totals, item_summary, item_totals
 
 
 class LineItemListView(LedgerListView):
@@ -26,7 +39,7 @@ class LineItemListView(LedgerListView):
     table_class = LineItemTable
     export_columns = exports.LINE_ITEM_COLUMNS
     export_basename = "line-items"
-    noun = ("line item", "line items")
+    noun = ngettext_lazy("%(number)s line item", "%(number)s line items", "count")
     title = "Line items"
     intro = "One row for each thing an agreement promises: money, equipment, training."
 
@@ -46,7 +59,7 @@ class AgreementListView(LedgerListView):
     table_class = AgreementTable
     export_columns = exports.AGREEMENT_COLUMNS
     export_basename = "agreements"
-    noun = ("agreement", "agreements")
+    noun = ngettext_lazy("%(number)s agreement", "%(number)s agreements", "count")
     title = "Agreements"
     intro = "Pledge instruments: security agreements, aid packages, financings and funds."
 
@@ -63,7 +76,7 @@ class DonorListView(LedgerListView):
     table_class = DonorTable
     export_columns = exports.DONOR_COLUMNS
     export_basename = "donors"
-    noun = ("donor", "donors")
+    noun = ngettext_lazy("%(number)s donor", "%(number)s donors", "count")
     title = "Donors"
     intro = "Countries and institutions that have pledged military aid."
 
@@ -137,35 +150,92 @@ class SourceDetailView(DetailView):
         return context
 
 
+# The filters the overview offers: the tables' parameters, with the tables' meaning.
+OVERVIEW_FILTERS = ("donor", "category", "date_after", "date_before")
+# A filtered overview names its donors, up to this many.
+DONORS_NAMED = 8
+
+
 class OverviewView(TemplateView):
+    """Headline figures, totals and charts, following the overview's filters exactly.
+
+    Each count is the count of the table its link opens, with the same filters: the line
+    items are counted as /items/ counts them. A category filter narrows the figures below
+    their agreements, so its totals and charts are those of the line items in that
+    category (as /items/ gives them), and packages priced only as a whole, which cannot be
+    split by category, are named apart rather than counted under it.
+    """
+
     template_name = "aid/overview.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        params = QueryDict(mutable=True)
+        for name in OVERVIEW_FILTERS:
+            values = [value for value in self.request.GET.getlist(name) if value]
+            if values:
+                params.setlist(name, values)
         filterset = AgreementFilterSet(
-            self.request.GET, queryset=Agreement.objects.published().with_related()
+            params, queryset=Agreement.objects.published().with_related()
         )
         agreements = filterset.qs
+        # The same cleaned values, applied as /items/ applies them: no slug looked up twice.
+        items = LineItemFilterSet(queryset=LineItem.objects.published()).apply(
+            LineItem.objects.published(), filterset.form.cleaned_data
+        )
+        by_category = bool(filterset.form.cleaned_data.get("category"))
         currency = requested_currency(self.request)[0]
+        whole = LedgerListView.is_whole_table(filterset)
 
         def figures():
+            donor_count = agreements.values("donor").distinct().count()
+            named = (
+                []
+                if whole
+                else list(
+                    Donor.objects.filter(pk__in=agreements.values("donor")).order_by("name")[
+                        :DONORS_NAMED
+                    ]
+                )
+            )
             return {
                 "agreement_count": agreements.count(),
-                "item_count": LineItem.objects.filter(
-                    agreement__in=agreements.values("pk")
-                ).count(),
-                "donor_count": agreements.values("donor").distinct().count(),
-                "totals": figure_totals(agreements, currency),
-                "charts": charts.for_agreements(agreements, currency),
+                "item_count": items.count(),
+                "donor_count": donor_count,
+                "donors_named": named,
+                "donors_more": donor_count - len(named),
+                "totals": (
+                    item_totals(items, currency)
+                    if by_category
+                    else figure_totals(agreements, currency)
+                ),
+                "unsplit": (
+                    list(agreements.filter(amount__isnull=False).order_by("-announced_on", "pk"))
+                    if by_category
+                    else []
+                ),
+                "charts": charts.for_agreements(
+                    agreements, currency, items=items if by_category else None
+                ),
             }
 
-        if LedgerListView.is_whole_table(filterset):
+        phrases = describe(filterset)
+        context["sentence"] = (
+            capfirst(join_conditions(_("figures"), phrases)) if phrases else _("All figures")
+        )
+        if whole:
             # Every reader's first page: computed once per data version (aid/caching.py).
             context.update(shared(self.request, f"overview:{currency}", figures))
         else:
             context.update(figures())
+        query = params.urlencode()
         context.update(
             filterset=filterset,
+            problems=filter_problems(filterset),
+            facets=option_facets(filterset, ("donor", "category"), self.request),
+            filtered=not whole,
+            by_category=by_category,
+            query=f"?{query}" if query else "",
             currency=currency,
             latest=agreements.order_by("-announced_on", "-pk")[:5],
             sources=Source.objects.filter(
