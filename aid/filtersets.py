@@ -8,6 +8,7 @@ import django_filters as filters
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
 from django_filters.fields import RangeField
 
@@ -22,7 +23,7 @@ class SearchFilter(filters.CharFilter):
 
     def __init__(self, *args, search_fields, **kwargs):
         self.search_fields = search_fields
-        kwargs.setdefault("label", "Search")
+        kwargs.setdefault("label", _("Search"))
         kwargs.setdefault("max_length", SEARCH_MAX_LENGTH)
         super().__init__(*args, **kwargs)
 
@@ -53,22 +54,45 @@ class SlugFilter(filters.ModelMultipleChoiceFilter):
         return super().get_filter_predicate(v)
 
 
-def slug_filter(queryset, field_name, label, method=None):
-    """A repeatable filter by slug; field_name ends in __slug, the value the URL carries."""
+def slug_filter(queryset, field_name, label, unknown, method=None):
+    """A repeatable filter by slug; field_name ends in __slug, the value the URL carries.
+
+    `unknown` is the message for a slug that names nothing ("There is no donor …").
+    """
     return SlugFilter(
         field_name=field_name,
         to_field_name="slug",
         queryset=queryset,
         label=label,
         method=method,
-        error_messages={"invalid_choice": f"There is no {label.lower()} “%(value)s”."},
+        error_messages={"invalid_choice": unknown},
     )
+
+
+def choice_filter(choices, label, unknown, **kwargs):
+    """A repeatable filter by one of the ledger's vocabularies (aid/choices.py)."""
+    return filters.MultipleChoiceFilter(
+        choices=choices, label=label, error_messages={"invalid_choice": unknown}, **kwargs
+    )
+
+
+# Labels and messages shared by the tables' filters.
+DONOR = _("Donor")
+NO_DONOR = _("There is no donor “%(value)s”.")
+CATEGORY = _("Category")
+NO_CATEGORY = _("There is no category “%(value)s”.")
+KIND = _("Kind")
+NO_KIND = _("There is no kind “%(value)s”.")
+STAGE = _("Stage")
+NO_STAGE = _("There is no stage “%(value)s”.")
+AID_TYPE = _("Aid type")
+NO_AID_TYPE = _("There is no aid type “%(value)s”.")
 
 
 def announced_filter(field_name):
     return filters.DateFromToRangeFilter(
         field_name=field_name,
-        label="Announced",
+        label=_("Announced"),
         widget=filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
 
@@ -76,8 +100,8 @@ def announced_filter(field_name):
 def value_filters(field_name):
     """min_eur and max_eur: bounds on a normalised EUR value, inclusive."""
     return (
-        filters.NumberFilter(field_name=field_name, lookup_expr="gte", label="At least (EUR)"),
-        filters.NumberFilter(field_name=field_name, lookup_expr="lte", label="At most (EUR)"),
+        filters.NumberFilter(field_name=field_name, lookup_expr="gte", label=_("At least (EUR)")),
+        filters.NumberFilter(field_name=field_name, lookup_expr="lte", label=_("At most (EUR)")),
     )
 
 
@@ -142,7 +166,7 @@ def salvage(field, data):
     return None
 
 
-RANGE_SIDES = ("From", "To")
+RANGE_SIDES = (_("From"), _("To"))
 
 
 def applies(value):
@@ -213,15 +237,13 @@ class LedgerFilterSet(filters.FilterSet):
 
 class LineItemFilterSet(LedgerFilterSet):
     # donor, kind and announced_on are the line item's copies of its agreement's.
-    donor = slug_filter(public_donors, "donor__slug", "Donor")
-    category = slug_filter(Category.objects.all(), "category__slug", "Category")
-    kind = filters.MultipleChoiceFilter(
-        field_name="kind", choices=AgreementKind.choices, label="Kind"
-    )
-    stage = filters.MultipleChoiceFilter(choices=Stage.choices, label="Stage")
-    aid_type = filters.MultipleChoiceFilter(choices=AidType.choices, label="Aid type")
+    donor = slug_filter(public_donors, "donor__slug", DONOR, NO_DONOR)
+    category = slug_filter(Category.objects.all(), "category__slug", CATEGORY, NO_CATEGORY)
+    kind = choice_filter(AgreementKind.choices, KIND, NO_KIND, field_name="kind")
+    stage = choice_filter(Stage.choices, STAGE, NO_STAGE)
+    aid_type = choice_filter(AidType.choices, AID_TYPE, NO_AID_TYPE)
     agreement = filters.NumberFilter(
-        field_name="agreement_id", label="Agreement", widget=forms.HiddenInput
+        field_name="agreement_id", label=_("Agreement"), widget=forms.HiddenInput
     )
     date = announced_filter("announced_on")
     min_eur, max_eur = value_filters("value_eur")
@@ -246,21 +268,26 @@ class LineItemFilterSet(LedgerFilterSet):
 
 
 class AgreementFilterSet(LedgerFilterSet):
-    donor = slug_filter(public_donors, "donor__slug", "Donor")
+    donor = slug_filter(public_donors, "donor__slug", DONOR, NO_DONOR)
     # An agreement matches when one of its items meets every item filter: category, stage
     # and aid type together mean one item in that category at that stage of that type (a
     # subquery, so no row repeats). See apply().
     category = slug_filter(
-        Category.objects.all(), "line_items__category__slug", "Category", method="filter_items"
+        Category.objects.all(),
+        "line_items__category__slug",
+        CATEGORY,
+        NO_CATEGORY,
+        method="filter_items",
     )
-    kind = filters.MultipleChoiceFilter(choices=AgreementKind.choices, label="Kind")
-    stage = filters.MultipleChoiceFilter(
-        field_name="line_items__stage", choices=Stage.choices, label="Stage", method="filter_items"
+    kind = choice_filter(AgreementKind.choices, KIND, NO_KIND)
+    stage = choice_filter(
+        Stage.choices, STAGE, NO_STAGE, field_name="line_items__stage", method="filter_items"
     )
-    aid_type = filters.MultipleChoiceFilter(
+    aid_type = choice_filter(
+        AidType.choices,
+        AID_TYPE,
+        NO_AID_TYPE,
         field_name="line_items__aid_type",
-        choices=AidType.choices,
-        label="Aid type",
         method="filter_items",
     )
     ITEM_FILTERS = {"category": "category__in", "stage": "stage__in", "aid_type": "aid_type__in"}
@@ -317,7 +344,7 @@ class AgreementFilterSet(LedgerFilterSet):
 class DonorFilterSet(LedgerFilterSet):
     facet_names = ("kind",)
 
-    kind = filters.MultipleChoiceFilter(choices=DonorKind.choices, label="Kind")
+    kind = choice_filter(DonorKind.choices, KIND, NO_KIND)
     q = SearchFilter(search_fields=["name", "slug"])
 
     class Meta:

@@ -9,13 +9,15 @@ shown, totals, and the CSV/JSON export of exactly the filtered, sorted set.
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseBadRequest
+from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -26,7 +28,7 @@ from .caching import shared
 from .choices import Precision
 from .dates import format_date
 from .exports import export_response
-from .filtersets import SlugFilter
+from .filtersets import SlugFilter, applies
 from .money import format_money
 from .totals import CURRENCIES
 
@@ -114,6 +116,14 @@ def describe(filterset):
     if data.get("q"):
         phrases.append(_("matching “%(text)s”") % {"text": data["q"]})
     return phrases
+
+
+def applied_count(filterset):
+    """How many values the filters apply (a donor and two categories: 3)."""
+    if not filterset.is_bound:
+        return 0
+    values = [value for value in filterset.form.cleaned_data.values() if applies(value)]
+    return sum(len(v) if isinstance(v, QuerySet | list | tuple) else 1 for v in values)
 
 
 def filter_problems(filterset):
@@ -205,12 +215,20 @@ def within_time_limit(milliseconds, run, *args):
         return None
 
 
+def in_language(language, chunks):
+    """Streamed chunks, each made with `language` active."""
+    with translation.override(language):
+        yield from chunks
+
+
 def requested_currency(request):
     """The currency a reader asked totals in, EUR by default; (currency, problem or None)."""
     asked = request.GET.get("currency", "EUR").upper()
     if asked in CURRENCIES:
         return asked, None
-    return "EUR", f"currency: use EUR or USD; showing EUR, not “{asked[:10]}”."
+    return "EUR", _("currency: use EUR or USD; showing EUR, not “%(asked)s”.") % {
+        "asked": asked[:10]
+    }
 
 
 def bounded_int(raw, default, low, high):
@@ -220,11 +238,11 @@ def bounded_int(raw, default, low, high):
     try:
         value = int(raw)
     except ValueError:
-        return default, f"“{raw[:20]}” is not a whole number"
+        return default, _("“%(raw)s” is not a whole number") % {"raw": raw[:20]}
     if value < low:
-        return low, f"{value} is below {low}"
+        return low, _("%(value)s is below %(low)s") % {"value": value, "low": low}
     if value > high:
-        return high, f"{value} is above {high}"
+        return high, _("%(value)s is above %(high)s") % {"value": value, "high": high}
     return value, None
 
 
@@ -260,8 +278,11 @@ class LedgerListView(TemplateView):
             allowed = self.sortable_columns(table)
             if sort.removeprefix("-") not in allowed:
                 return HttpResponseBadRequest(
-                    f"Unknown sort column “{sort[:50]}”. Sort by one of: "
-                    f"{', '.join(sorted(allowed))}, with a leading - for descending.",
+                    _(
+                        "Unknown sort column “%(sort)s”. Sort by one of: %(columns)s, with a "
+                        "leading - for descending."
+                    )
+                    % {"sort": sort[:50], "columns": ", ".join(sorted(allowed))},
                     content_type="text/plain; charset=utf-8",
                 )
             table.order_by = sort
@@ -299,14 +320,22 @@ class LedgerListView(TemplateView):
 
         notices = [currency_problem] if currency_problem else []
         if per_page_problem:
-            notices.append(f"per_page: {per_page_problem}; showing {per_page} per page.")
+            notices.append(
+                _("per_page: %(problem)s; showing %(number)s per page.")
+                % {"problem": per_page_problem, "number": per_page}
+            )
         if page_problem:
-            notices.append(f"page: {page_problem}; showing page {page_number}.")
+            notices.append(
+                _("page: %(problem)s; showing page %(number)s.")
+                % {"problem": page_problem, "number": page_number}
+            )
         if summary.count > MAX_PAGED_ROWS:
             notices.append(
-                f"Pages go as far as the first {MAX_PAGED_ROWS:,} of these {summary.count:,} "
-                "rows. Narrow the filters or reverse the sort to reach the others, or "
-                "download them all."
+                _(
+                    "Pages go as far as the first %(shown)s of these %(count)s rows. Narrow "
+                    "the filters or reverse the sort to reach the others, or download them all."
+                )
+                % {"shown": intcomma(MAX_PAGED_ROWS), "count": intcomma(summary.count)}
             )
 
         context = self.get_context_data(
@@ -328,6 +357,9 @@ class LedgerListView(TemplateView):
             **summary.extra,
             notices=notices,
             problems=filter_problems(filterset),
+            applied=applied_count(filterset),
+            open_filters=bool(filterset.errors),
+            default_per_page=DEFAULT_PER_PAGE,
             export_links=self.export_links(request),
             title=self.title,
             intro=self.intro,
@@ -373,7 +405,8 @@ class LedgerListView(TemplateView):
     def export(self, fmt, filterset, table):
         if fmt not in EXPORT_FORMATS:
             return HttpResponseBadRequest(
-                f"Unknown export format “{fmt[:20]}”: use _export=csv or _export=json.",
+                _("Unknown export format “%(format)s”: use _export=csv or _export=json.")
+                % {"format": fmt[:20]},
                 content_type="text/plain; charset=utf-8",
             )
         if filterset.errors:
@@ -382,13 +415,19 @@ class LedgerListView(TemplateView):
                 f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()
             )
             return HttpResponseBadRequest(
-                f"The filters are not valid, so nothing was exported. {problems}",
+                _("The filters are not valid, so nothing was exported. %(problems)s")
+                % {"problems": problems},
                 content_type="text/plain; charset=utf-8",
             )
         queryset = self.export_queryset(table.data.data)
-        return export_response(
-            fmt, self.export_columns, queryset, self.request, self.export_basename
-        )
+        # Exports are data, never localised: the same bytes from /uk/ as from the English
+        # page (its links to records included), whatever is still to be streamed.
+        with translation.override(settings.LANGUAGE_CODE):
+            response = export_response(
+                fmt, self.export_columns, queryset, self.request, self.export_basename
+            )
+        response.streaming_content = in_language(settings.LANGUAGE_CODE, response.streaming_content)
+        return response
 
     def export_queryset(self, queryset):
         """The rows to export: the table's filtered, sorted queryset, and what only exports need."""

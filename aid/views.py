@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 from django.http import Http404, QueryDict
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import gettext_lazy, ngettext_lazy
 from django.views.generic import DetailView, TemplateView
 
 from . import charts, exports, glossary
@@ -40,8 +40,10 @@ class LineItemListView(LedgerListView):
     export_columns = exports.LINE_ITEM_COLUMNS
     export_basename = "line-items"
     noun = ngettext_lazy("%(number)s line item", "%(number)s line items", "count")
-    title = "Line items"
-    intro = "One row for each thing an agreement promises: money, equipment, training."
+    title = gettext_lazy("Line items")
+    intro = gettext_lazy(
+        "One row for each thing an agreement promises: money, equipment, training."
+    )
 
     def summarise(self, queryset, currency):
         summary = item_summary(queryset, currency)
@@ -60,8 +62,10 @@ class AgreementListView(LedgerListView):
     export_columns = exports.AGREEMENT_COLUMNS
     export_basename = "agreements"
     noun = ngettext_lazy("%(number)s agreement", "%(number)s agreements", "count")
-    title = "Agreements"
-    intro = "Pledge instruments: security agreements, aid packages, financings and funds."
+    title = gettext_lazy("Agreements")
+    intro = gettext_lazy(
+        "Pledge instruments: security agreements, aid packages, financings and funds."
+    )
 
     def totals(self, queryset, currency):
         return figure_totals(queryset, currency)
@@ -77,8 +81,8 @@ class DonorListView(LedgerListView):
     export_columns = exports.DONOR_COLUMNS
     export_basename = "donors"
     noun = ngettext_lazy("%(number)s donor", "%(number)s donors", "count")
-    title = "Donors"
-    intro = "Countries and institutions that have pledged military aid."
+    title = gettext_lazy("Donors")
+    intro = gettext_lazy("Countries and institutions that have pledged military aid.")
 
     def get_facet_queryset(self):
         return Donor.objects.public()
