@@ -159,7 +159,7 @@ class LineItemTable(LedgerTable):
     amount = AmountColumn()
     eur = ValueColumn("value_eur", "EUR")
     usd = ValueColumn("value_usd", "USD", priority="p3")
-    quantity = NullsLastColumn(verbose_name=_("Quantity"), attrs=attrs("num", "p2"))
+    quantity = NullsLastColumn(verbose_name=_("Quantity"), attrs=attrs("num", "p3"))
     period = tables.Column(
         accessor="period_text", verbose_name=_("Period"), orderable=False, attrs=attrs("p3")
     )
@@ -204,18 +204,18 @@ class LineItemTable(LedgerTable):
         order_by = ("-announced",)
 
     def render_description(self, record):
-        """The description, and what the narrower layouts fold under it."""
+        """The description, and under it what the narrower layouts fold: quantity, agreement
+        and period (their columns show only on a wide screen)."""
         agreement = record.agreement
+        quantity = self.render_quantity(record) if record.quantity is not None else ""
+        period = format_html("; {}", self.render_period(record)) if self.has_period(record) else ""
         return format_html(
-            '{}<span class="fold fold-p3">{}</span><span class="fold fold-p2">{}</span>',
+            '{}<span class="fold fold-p3">{}</span><span class="fold fold-p3">{} {}{}</span>',
             data(record.description, record.get_absolute_url()),
-            format_html(
-                "{} {}{}",
-                _("in"),
-                data(agreement.title, agreement.get_absolute_url()),
-                format_html("; {}", self.render_period(record)) if self.has_period(record) else "",
-            ),
-            self.render_quantity(record) if record.quantity is not None else "",
+            quantity,
+            _("in"),
+            data(agreement.title, agreement.get_absolute_url()),
+            period,
         )
 
     def render_donor(self, record):
