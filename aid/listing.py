@@ -18,6 +18,8 @@ from django.db.models import Count, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseBadRequest
 from django.utils import translation
+from django.utils.html import conditional_escape, format_html, strip_tags
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -73,8 +75,25 @@ class Summary:
     extra: dict = field(default_factory=dict)
 
 
+def fill(pattern, **values):
+    """The translated `pattern` with its %(name)s placeholders filled, as safe HTML: the
+    pattern and plain values escaped, HTML values (a name marked lang="en") kept."""
+    escaped = {name: conditional_escape(value) for name, value in values.items()}
+    return mark_safe(conditional_escape(str(pattern)) % escaped)  # noqa: S308 (all escaped)
+
+
+def joined(separator, parts):
+    return mark_safe(conditional_escape(separator).join(conditional_escape(p) for p in parts))  # noqa: S308
+
+
+def verbatim(text):
+    """A record's own words inside a sentence, marked as in their language (English)."""
+    return format_html('<span lang="en">{}</span>', text)
+
+
 def describe(filterset):
-    """What the filters that apply keep, one phrase each, in a reader's words.
+    """What the filters that apply keep, one phrase each, in a reader's words (safe HTML:
+    a donor's name is marked as in its own language).
 
     Only what applies is described: a bad value is reported beside its filter, never
     described as if it applied.
@@ -89,32 +108,30 @@ def describe(filterset):
         ("aid_type", _("of aid type %(values)s")),
     ):
         if data.get(name):
-            phrases.append(phrase % {"values": either(filterset.filters[name], data[name])})
+            values = either(filterset.filters[name], data[name], names=name == "donor")
+            phrases.append(fill(phrase, values=values))
     if data.get("agreement") is not None:
-        phrases.append(_("in agreement %(id)s") % {"id": data["agreement"]})
+        phrases.append(fill(_("in agreement %(id)s"), id=data["agreement"]))
     dates = data.get("date")
     start = format_day(dates.start) if dates and dates.start else None
     stop = format_day(dates.stop) if dates and dates.stop else None
     if start and stop:
-        phrases.append(
-            _("announced between %(start)s and %(stop)s") % {"start": start, "stop": stop}
-        )
+        phrases.append(fill(_("announced between %(start)s and %(stop)s"), start=start, stop=stop))
     elif start:
-        phrases.append(_("announced on or after %(start)s") % {"start": start})
+        phrases.append(fill(_("announced on or after %(start)s"), start=start))
     elif stop:
-        phrases.append(_("announced on or before %(stop)s") % {"stop": stop})
+        phrases.append(fill(_("announced on or before %(stop)s"), stop=stop))
     low, high = data.get("min_eur"), data.get("max_eur")
+    low = None if low is None else format_money(low, "EUR")
+    high = None if high is None else format_money(high, "EUR")
     if low is not None and high is not None:
-        phrases.append(
-            _("worth between %(low)s and %(high)s")
-            % {"low": format_money(low, "EUR"), "high": format_money(high, "EUR")}
-        )
+        phrases.append(fill(_("worth between %(low)s and %(high)s"), low=low, high=high))
     elif low is not None:
-        phrases.append(_("worth at least %(low)s") % {"low": format_money(low, "EUR")})
+        phrases.append(fill(_("worth at least %(low)s"), low=low))
     elif high is not None:
-        phrases.append(_("worth at most %(high)s") % {"high": format_money(high, "EUR")})
+        phrases.append(fill(_("worth at most %(high)s"), high=high))
     if data.get("q"):
-        phrases.append(_("matching “%(text)s”") % {"text": data["q"]})
+        phrases.append(fill(_("matching “%(text)s”"), text=data["q"]))
     return phrases
 
 
@@ -131,27 +148,31 @@ def filter_problems(filterset):
     return [
         (
             str(filterset.filters[name].label) if name in filterset.filters else name,
-            " ".join(errors),
+            joined(" ", errors),
         )
         for name, errors in filterset.errors.items()
     ]
 
 
-def either(filter_, values):
-    """Selected values by name: model instances print their name, choices their label."""
+def either(filter_, values, names=False):
+    """Selected values by name: model instances print their name, choices their label.
+
+    names: the values are records' own names (donors), marked as in their language.
+    """
     labels = dict(filter_.extra.get("choices", ()))
-    names = [str(labels.get(value, value)) for value in values]
-    return _(" or ").join(names)
+    shown = [str(labels.get(value, value)) for value in values]
+    return joined(_(" or "), [verbatim(name) for name in shown] if names else shown)
 
 
 def join_conditions(things, phrases):
     """ "2 line items from Spain, in Aircraft": what is counted, then what keeps it."""
     if not phrases:
         return things
-    return _("%(things)s %(conditions)s") % {
-        "things": things,
-        "conditions": pgettext("between conditions", ", ").join(phrases),
-    }
+    return fill(
+        _("%(things)s %(conditions)s"),
+        things=things,
+        conditions=joined(pgettext("between conditions", ", "), phrases),
+    )
 
 
 def format_day(moment):
@@ -416,7 +437,7 @@ class LedgerListView(TemplateView):
             )
             return HttpResponseBadRequest(
                 _("The filters are not valid, so nothing was exported. %(problems)s")
-                % {"problems": problems},
+                % {"problems": strip_tags(problems)},
                 content_type="text/plain; charset=utf-8",
             )
         queryset = self.export_queryset(table.data.data)
@@ -511,7 +532,8 @@ class LedgerListView(TemplateView):
     def sentence(self, filterset, count):
         """ "3 line items from Belgium, in Aircraft, at stage Committed, matching “jets”"."""
         things = self.noun % {"count": count, "number": intcomma(count)}
-        return capfirst(join_conditions(things, describe(filterset)))
+        # Safe: escaped by join_conditions; capfirst changes the first letter only.
+        return mark_safe(capfirst(join_conditions(things, describe(filterset))))  # noqa: S308
 
     def summarise(self, queryset, currency):
         """The filtered set's count and totals; views that can, count more in one query."""

@@ -11,9 +11,10 @@ On a phone, each row is a card whose cells carry their column's name (data-label
 import django_tables2 as tables
 from django.db.models import Case, F, Value, When
 from django.urls import reverse
+from django.utils.functional import lazy
 from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from .choices import Stage
 from .dates import format_period
@@ -25,6 +26,11 @@ SORT_TEXT = (pgettext_lazy("sort", "A to Z"), pgettext_lazy("sort", "Z to A"))
 SORT_AMOUNT = (pgettext_lazy("sort", "smallest first"), pgettext_lazy("sort", "largest first"))
 SORT_DATE = (pgettext_lazy("sort", "oldest first"), pgettext_lazy("sort", "newest first"))
 SORT_ORDER = (pgettext_lazy("sort", "first to last"), pgettext_lazy("sort", "last to first"))
+
+
+def value_label(currency):
+    """ "Value (EUR)", translated when shown (a column is declared once, at import)."""
+    return lazy(lambda: gettext("Value (%(currency)s)") % {"currency": currency}, str)()
 
 
 def attrs(*classes):
@@ -133,7 +139,7 @@ class ValueColumn(NullsLastColumn):
         self.currency = currency
         self.qualifier_field = qualifier
         self.basis_field = basis
-        kwargs.setdefault("verbose_name", _("Value (%(currency)s)") % {"currency": currency})
+        kwargs.setdefault("verbose_name", value_label(currency))
         kwargs.setdefault("attrs", attrs("num", priority))
         super().__init__(accessor=accessor, **kwargs)
 
@@ -213,7 +219,7 @@ class LineItemTable(LedgerTable):
             '{}<span class="fold fold-p3">{}</span><span class="fold fold-p3">{} {}{}</span>',
             data(record.description, record.get_absolute_url()),
             quantity,
-            _("in"),
+            pgettext_lazy("in front of an agreement's title", "in"),
             data(agreement.title, agreement.get_absolute_url()),
             period,
         )

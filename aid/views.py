@@ -6,6 +6,7 @@ Every query here starts from .published(): a draft never reaches a reader.
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, QueryDict
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext_lazy
@@ -225,7 +226,9 @@ class OverviewView(TemplateView):
 
         phrases = describe(filterset)
         context["sentence"] = (
-            capfirst(join_conditions(_("figures"), phrases)) if phrases else _("All figures")
+            mark_safe(capfirst(join_conditions(_("figures"), phrases)))  # noqa: S308 (escaped)
+            if phrases
+            else _("All figures")
         )
         if whole:
             # Every reader's first page: computed once per data version (aid/caching.py).

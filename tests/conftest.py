@@ -4,12 +4,31 @@ from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.signals import request_started
 from django.db import connection
+from django.utils import translation
 
 SEED_FIXTURE = "fixtures/ledger.json"
+LOCALE = Path(__file__).resolve().parent.parent / "locale"
+
+
+def pytest_sessionstart(session):
+    """Compile a translation whose .po is newer than its .mo, as `make messages` does, so that
+    a run of pytest alone never tests yesterday's catalogue."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in LOCALE.glob("*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalogue = read_po(source)
+        with mo.open("wb") as target:
+            write_mo(target, catalogue)
 
 
 @pytest.fixture
@@ -28,6 +47,14 @@ def superuser_client(client, superuser):
     """The admin, logged in as a superuser (tests/test_admin*.py)."""
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request to /uk/ activates Ukrainian for
+    the thread, and reverse() or a label read after it would otherwise be in Ukrainian."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

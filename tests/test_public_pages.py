@@ -5,6 +5,7 @@ from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
+from django.utils.html import strip_tags
 from django.utils.html import escape
 
 from aid.models import Agreement, Donor, LineItem, Source
@@ -98,7 +99,10 @@ class TestFilters:
 
     def test_sentence_says_what_is_shown(self, client, seeded):
         response = client.get("/items/?donor=belgium&category=aircraft")
-        assert response.context["sentence"] == "1 line item from Belgium, in Aircraft"
+        sentence = response.context["sentence"]
+        assert strip_tags(sentence) == "1 line item from Belgium, in Aircraft"
+        # The donor's name is the record's own, marked as English on a page in any language.
+        assert '<span lang="en">Belgium</span>' in sentence
 
     def test_facets_count_what_each_value_would_give(self, client, seeded):
         response = client.get("/items/?donor=belgium")
