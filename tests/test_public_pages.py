@@ -5,8 +5,7 @@ from http import HTTPStatus
 
 import pytest
 from django.urls import reverse
-from django.utils.html import strip_tags
-from django.utils.html import escape
+from django.utils.html import escape, strip_tags
 
 from aid.models import Agreement, Donor, LineItem, Source
 
