@@ -139,10 +139,12 @@ def salvage(field, data):
     if isinstance(field, forms.ModelMultipleChoiceField):
         values = [value for value in dict.fromkeys(data or []) if value not in EMPTY_VALUES]
         key = field.to_field_name or "pk"
+        # A NUL can be in no slug, and PostgreSQL refuses it in a query: invalid, unasked.
+        askable = [value for value in values if "\x00" not in value]
         try:
             found = {
                 str(getattr(record, key)): record
-                for record in field.queryset.filter(**{f"{key}__in": values})
+                for record in field.queryset.filter(**{f"{key}__in": askable})
             }
         except (ValueError, TypeError, ValidationError):
             found = {}

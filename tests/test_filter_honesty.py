@@ -82,6 +82,13 @@ class TestAStaleValueAmongGoodOnes:
         assert "announced on or before 30 April 2024" in dates.context["sentence"]
         assert dates.context["filterset"].errors["date"] == ["From: Enter a valid date."]
 
+    def test_a_nul_among_good_values(self, client, seeded):
+        """PostgreSQL refuses a NUL in a query: such a value is invalid without asking."""
+        response = client.get("/items/", {"donor": ["be\x00lgium", "spain"]})
+        assert response.status_code == HTTPStatus.OK
+        assert response.context["count"] == 2
+        assert response.context["filterset"].errors["donor"]
+
     def test_an_empty_value_is_no_filter_and_no_error(self, client, seeded):
         response = client.get("/items/?donor=&q=&date_after=")
         assert not response.context["filterset"].errors
