@@ -29,7 +29,7 @@ from .listing import (
     requested_currency,
 )
 from .models import Agreement, Category, Citation, Donor, LineItem, Source
-from .passages import highlight
+from .rendering import render_document, source_format
 from .tables import AgreementTable, DonorTable, LineItemTable
 from .totals import figure_totals, item_summary, item_totals
 
@@ -151,7 +151,10 @@ class SourceDetailView(DetailView):
             .order_by("pk")
         )
         context["citations"] = citations
-        context["segments"] = highlight(self.object.text, citations)
+        text = self.object.text
+        context["document"] = (
+            render_document(text, source_format(self.object), citations) if text else ""
+        )
         return context
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from ..choices import Basis, category_definition
 from ..dates import format_period
 from ..money import format_money, format_number, format_value, per_basis
+from ..rendering import render_quote, source_format
 
 register = template.Library()
 
@@ -80,3 +81,9 @@ def language_links(context):
             }
         )
     return links
+
+
+@register.filter
+def quote(citation):
+    """A cited passage as its document reads: "$225 million", not "\\$225 million"."""
+    return render_quote(citation.passage, source_format(citation.source))
