@@ -162,6 +162,16 @@ class SourceDetailView(DetailView):
 OVERVIEW_FILTERS = ("donor", "category", "date_after", "date_before")
 # A filtered overview names its donors, up to this many.
 DONORS_NAMED = 8
+# ...and the packages a category filter cannot split, up to this many.
+PACKAGES_NAMED = 10
+
+
+def unsplit_packages(agreements):
+    """The packages priced only as a whole among these: the newest by name, and how many."""
+    packages = agreements.filter(amount__isnull=False)
+    named = list(packages.order_by("-announced_on", "pk")[:PACKAGES_NAMED])
+    count = len(named) if len(named) < PACKAGES_NAMED else packages.count()
+    return {"unsplit": named, "unsplit_count": count, "unsplit_more": count - len(named)}
 
 
 class OverviewView(TemplateView):
@@ -217,11 +227,7 @@ class OverviewView(TemplateView):
                     if by_category
                     else figure_totals(agreements, currency)
                 ),
-                "unsplit": (
-                    list(agreements.filter(amount__isnull=False).order_by("-announced_on", "pk"))
-                    if by_category
-                    else []
-                ),
+                **unsplit_packages(agreements if by_category else agreements.none()),
                 "charts": charts.for_agreements(
                     agreements, currency, items=items if by_category else None
                 ),

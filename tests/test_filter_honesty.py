@@ -16,6 +16,8 @@ from django.utils.html import strip_tags
 from aid.choices import Stage
 from aid.models import LineItem
 
+from .factories import category, make_agreement, make_citation, make_line_item
+
 pytestmark = pytest.mark.django_db
 
 
@@ -158,6 +160,16 @@ class TestTheOverviewFollowsItsFilters:
         assert [a.title for a in unsplit] == ["United States $225 million military aid package"]
         body = overview.content.decode()
         assert "Not split by category" in body and "USD 225,000,000" in body
+
+    def test_many_packages_are_named_up_to_ten(self, client, seeded):
+        for _ in range(11):
+            package = make_agreement()  # a headline amount: priced as a whole
+            make_line_item(agreement=package, category=category("drones"))
+            make_citation(agreement=package)
+        overview = client.get("/?category=drones").context
+        assert len(overview["unsplit"]) == 10
+        assert (overview["unsplit_count"], overview["unsplit_more"]) == (11, 1)
+        assert "and 1 more" in client.get("/?category=drones").content.decode()
 
     def test_a_priced_category_totals_as_the_items_table(self, client, seeded):
         overview = client.get("/?category=funding")
