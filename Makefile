@@ -6,21 +6,21 @@ PORT   ?= 8000
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test serve backup restore setup seed lint format bench load faults clean
+.PHONY: run test serve backup restore setup messages locale seed lint format bench load faults clean
 
-run: setup
+run: setup messages
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(BIN)/python manage.py seed
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: setup
+test: setup messages
 	$(BIN)/pytest
 
 # `make serve`: production (README, "Serving in production"). DEBUG off, so settings refuse
 # to start without DJANGO_SECRET_KEY; the database is DATABASE_URL's. Migrations and static
 # files first, then gunicorn with ledger/gunicorn.conf.py in place of make's shell.
 serve: export DJANGO_DEBUG = 0
-serve: setup
+serve: setup messages
 	@test -n "$$DJANGO_SECRET_KEY" || { echo "make serve: DJANGO_SECRET_KEY is not set. Production needs a long random secret, e.g. export DJANGO_SECRET_KEY=\$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')" >&2; exit 1; }
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
@@ -51,6 +51,21 @@ format: setup
 	$(BIN)/ruff format .
 
 setup: $(STAMP)
+
+# The interface's translations (README, "Languages"), compiled from locale/<language>/
+# LC_MESSAGES/django.po whenever the .po changes: by Babel, so that no machine needs GNU
+# gettext. Fuzzy entries are left out, as msgfmt leaves them out.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+messages: $(CATALOGUES)
+
+locale/%.mo: locale/%.po $(STAMP)
+	$(BIN)/pybabel --quiet compile --domain django --input-file $< --output-file $@
+
+# After changing the interface's text: gather its messages into every .po (this step needs
+# GNU gettext: apt-get install gettext), then translate what is new (tests list it).
+locale: setup
+	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages --all --add-location=file \
+		--ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles --ignore=templates/admin
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11 (or newer).")'

@@ -74,7 +74,8 @@ def shared(request, name, compute):
 
     A cache that cannot be reached (Redis restarting) costs the computation, never the page.
     """
-    key = f"ledger:{request_version(request).token}:{name}"
+    # Per language too: what is kept holds labels and names in the reader's language.
+    key = f"ledger:{request_version(request).token}:{get_language()}:{name}"
     try:
         value = cache.get(key)
     except Exception as error:  # Redis' own errors; the cache must never fail a page.

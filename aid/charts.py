@@ -1,8 +1,10 @@
-"""Charts of committed value, drawn as SVG on the server: no script, no CDN.
+"""Charts of committed value, drawn by the server as HTML: no script, no CDN.
 
-Each chart is a list of rows (label, total, link) that the template draws as
-bars and also prints as a table, so screen readers and copy-paste get the same
-numbers. The numbers are figure totals (aid/totals.py), as the tables' are.
+Each chart is a table of rows (label, total, link): a screen reader, a copy-paste and
+a phone get the same text as the eye, at the page's own font size (labels never shrink
+with the drawing, numbers are never cut off). Each row's bar is a small SVG rectangle
+scaled to the largest row, hidden from assistive technology: the number beside it says
+the same. The numbers are figure totals (aid/totals.py), as the tables' are.
 """
 
 from dataclasses import dataclass, field
@@ -10,16 +12,13 @@ from dataclasses import dataclass, field
 from django.db.models import F
 from django.db.models.functions import TruncMonth
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from .choices import Precision, Stage
+from .dates import format_date
 from .models import HEADLINE_COUNTED, Category, LineItem
 from .totals import grouped_totals
-
-# SVG user units: a label column, then the bars, then room for the value.
-LABEL_WIDTH = 170
-BAR_WIDTH = 300
-WIDTH = 700
-ROW_HEIGHT = 28
 
 
 @dataclass
@@ -27,55 +26,75 @@ class Row:
     label: str
     total: object  # totals.Total
     url: str = ""
+    share: float = 0.0  # of the largest row, 0 to 100: the bar's length
+    data: bool = False  # the label is a record's own name (a donor's), in its language
 
 
 @dataclass
 class Chart:
     slug: str
     title: str
+    heading: str  # what the rows are: "Donor", "Category", "Month"
     rows: list = field(default_factory=list)
     note: str = ""
 
-    width = WIDTH
-    label_width = LABEL_WIDTH
-
-    @property
-    def bars(self):
-        """Each row with its bar's geometry, scaled to the largest value."""
+    def __post_init__(self):
         largest = max((row.total.amount for row in self.rows), default=0) or 1
-        bars = []
-        for index, row in enumerate(self.rows):
-            length = round(BAR_WIDTH * float(row.total.amount / largest), 1)
-            top = index * ROW_HEIGHT
-            bars.append(
-                {
-                    "row": row,
-                    "length": length,
-                    "bar_y": top + 5,
-                    "text_y": top + 19,
-                    "value_x": LABEL_WIDTH + length + 6,
-                }
-            )
-        return bars
-
-    @property
-    def height(self):
-        return max(len(self.rows), 1) * ROW_HEIGHT
+        for row in self.rows:
+            row.share = round(100 * float(row.total.amount / largest), 1)
 
 
-def plural(count, noun):
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+# What each chart counts, by stage, and its titles: whole phrases, to read well translated.
+STAGE_AID = {
+    Stage.ANNOUNCED: gettext_lazy("Announced military aid"),
+    Stage.COMMITTED: gettext_lazy("Committed military aid"),
+    Stage.ALLOCATED: gettext_lazy("Allocated military aid"),
+    Stage.DELIVERED: gettext_lazy("Delivered military aid"),
+}
+TITLES = {
+    "by-donor": gettext_lazy("%(aid)s in %(currency)s, by donor"),
+    "by-category": gettext_lazy("%(aid)s in %(currency)s, by category"),
+    "by-month": gettext_lazy("%(aid)s in %(currency)s, by month of announcement"),
+}
 
 
-def for_agreements(agreements, currency="EUR", stage=Stage.COMMITTED, by_donor=True):
-    """Charts of one stage's figures: by donor (optional), by category, by month."""
-    headlines = agreements.filter(HEADLINE_COUNTED, stage=stage)
-    items = LineItem.objects.counted().filter(agreement__in=agreements.values("pk"), stage=stage)
-    label = f"{Stage(stage).label} military aid in {currency}"
+def title(slug, stage, currency):
+    return TITLES[slug] % {"aid": STAGE_AID[stage], "currency": currency}
+
+
+def for_agreements(agreements, currency="EUR", stage=Stage.COMMITTED, by_donor=True, items=None):
+    """Charts of one stage's figures: by donor (optional), by category, by month.
+
+    `items`, when given, are the line items a filter narrowed below their agreements (a
+    category): only those are drawn, and headline amounts, which price a package as a
+    whole and cannot be split by category, are left out, each chart saying how many.
+    """
+    split = items is not None
+    packages = agreements.filter(HEADLINE_COUNTED, stage=stage)
+    headlines = packages.none() if split else packages
+    if split:
+        items = items.counted().filter(stage=stage)
+    else:
+        items = LineItem.objects.counted().filter(
+            agreement__in=agreements.values("pk"), stage=stage
+        )
+    unsplit = packages.count()
+    unsplit_note = (
+        ngettext(
+            "%(count)s package priced only as a whole cannot be split by category: it is left "
+            "out of this chart.",
+            "%(count)s packages priced only as a whole cannot be split by category: they are "
+            "left out of this chart.",
+            unsplit,
+        )
+        % {"count": unsplit}
+        if unsplit
+        else ""
+    )
     charts = []
 
-    def ranked(totals, label_of, url_of=lambda key: ""):
-        rows = [Row(label_of(key), total, url_of(key)) for key, total in totals.items()]
+    def ranked(totals, label_of, url_of=lambda key: "", data=False):
+        rows = [Row(label_of(key), total, url_of(key), data=data) for key, total in totals.items()]
         return sorted(rows, key=lambda row: (-row.total.amount, row.label))
 
     if by_donor:
@@ -86,27 +105,29 @@ def for_agreements(agreements, currency="EUR", stage=Stage.COMMITTED, by_donor=T
         charts.append(
             Chart(
                 "by-donor",
-                f"{label}, by donor",
-                ranked(totals, names.get, lambda slug: reverse("aid:donor_detail", args=[slug])),
+                title("by-donor", stage, currency),
+                _("Donor"),
+                ranked(
+                    totals,
+                    names.get,
+                    lambda slug: reverse("aid:donor_detail", args=[slug]),
+                    data=True,
+                ),
+                note=unsplit_note if split else "",
             )
         )
 
     totals = grouped_totals([(items, F("category__slug"))], currency)
-    names = dict(Category.objects.values_list("slug", "name"))
-    packages = headlines.count()
+    names = {category.slug: str(category) for category in Category.objects.all()}
     charts.append(
         Chart(
             "by-category",
-            f"{label}, by category",
+            title("by-category", stage, currency),
+            _("Category"),
             ranked(
                 totals, names.get, lambda slug: reverse("aid:lineitem_list") + f"?category={slug}"
             ),
-            note=(
-                f"{plural(packages, 'package')} priced only as a whole cannot be split by "
-                "category and are left out of this chart."
-                if packages
-                else ""
-            ),
+            note=unsplit_note,
         )
     )
 
@@ -122,17 +143,25 @@ def for_agreements(agreements, currency="EUR", stage=Stage.COMMITTED, by_donor=T
         currency,
     )
     undated = agreements.exclude(announced_precision__in=to_the_month).count()
+    notes = [unsplit_note] if split and unsplit else []
+    if undated:
+        notes.append(
+            ngettext(
+                "%(count)s agreement known only to the year, or not dated, is left out of "
+                "this chart.",
+                "%(count)s agreements known only to the year, or not dated, are left out of "
+                "this chart.",
+                undated,
+            )
+            % {"count": undated}
+        )
     charts.append(
         Chart(
             "by-month",
-            f"{label}, by month of announcement",
-            [Row(month.strftime("%B %Y"), totals[month]) for month in sorted(totals)],
-            note=(
-                f"{plural(undated, 'agreement')} known only to the year, or not dated, "
-                "are left out of this chart."
-                if undated
-                else ""
-            ),
+            title("by-month", stage, currency),
+            _("Month"),
+            [Row(format_date(month, Precision.MONTH), totals[month]) for month in sorted(totals)],
+            note=" ".join(notes),
         )
     )
     return charts

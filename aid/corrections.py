@@ -22,10 +22,11 @@ from datetime import datetime
 from heapq import merge
 
 from django.db.models import F, OuterRef, Q, Subquery
+from django.utils.translation import gettext_lazy as _
 
 from .choices import Stage, Status
 from .models import Agreement, LineItem
-from .money import format_money
+from .money import format_money, format_number
 
 ITEM_FIGURES = ["description", "quantity", "amount", "currency", "qualifier", "stage"]
 AGREEMENT_FIGURES = ["amount", "currency", "qualifier", "stage"]
@@ -37,6 +38,17 @@ class Change:
     figure: str
     was: str
     now: str
+    # The values are the records' own words (a description), in their language.
+    verbatim: bool = False
+
+
+# What happened, as the log's heading for it says.
+HEADINGS = {
+    ("line item", "changed"): _("Line item changed"),
+    ("line item", "added"): _("Line item added"),
+    ("line item", "removed"): _("Line item removed"),
+    ("agreement", "changed"): _("Agreement changed"),
+}
 
 
 @dataclass
@@ -48,6 +60,10 @@ class Correction:
     agreement: Agreement
     url: str
     changes: list = field(default_factory=list)
+
+    @property
+    def heading(self):
+        return HEADINGS[(self.what, self.action)]
 
 
 def distinct(name, previous):
@@ -141,14 +157,14 @@ def agreement_records():
 def money(record, prefix=""):
     amount = getattr(record, f"{prefix}amount")
     if amount is None:
-        return "no amount"
+        return _("no amount")
     return format_money(
         amount, getattr(record, f"{prefix}currency"), getattr(record, f"{prefix}qualifier")
     )
 
 
 def quantity(value):
-    return "not given" if value is None else f"{value:,}"
+    return _("not given") if value is None else format_number(value)
 
 
 def stage(value):
@@ -164,7 +180,10 @@ def changes(record, figures, labels):
         if name in figures and getattr(record, name) != getattr(record, f"was_{name}"):
             found.append(
                 Change(
-                    labels[name], show(getattr(record, f"was_{name}")), show(getattr(record, name))
+                    labels[name],
+                    show(getattr(record, f"was_{name}")),
+                    show(getattr(record, name)),
+                    verbatim=name == "description",
                 )
             )
     return found
@@ -173,17 +192,23 @@ def changes(record, figures, labels):
 def item_correction(record):
     agreement = record.agreement
     labels = {
-        "amount": "amount",
-        "quantity": "quantity",
-        "stage": "stage",
-        "description": "description",
+        "amount": _("amount"),
+        "quantity": _("quantity"),
+        "stage": _("stage"),
+        "description": _("description"),
     }
     if record.history_type == "+":
         action = "added"
-        found = [Change("amount", "—", money(record)), Change("stage", "—", stage(record.stage))]
+        found = [
+            Change(labels["amount"], "—", money(record)),
+            Change(labels["stage"], "—", stage(record.stage)),
+        ]
     elif record.history_type == "-":
         action = "removed"
-        found = [Change("amount", money(record), "—"), Change("stage", stage(record.stage), "—")]
+        found = [
+            Change(labels["amount"], money(record), "—"),
+            Change(labels["stage"], stage(record.stage), "—"),
+        ]
     else:
         action = "changed"
         found = changes(record, ITEM_FIGURES, labels)
@@ -202,7 +227,7 @@ def item_correction(record):
 
 
 def agreement_correction(record, agreement):
-    labels = {"amount": "headline amount", "stage": "headline stage"}
+    labels = {"amount": _("headline amount"), "stage": _("headline stage")}
     return Correction(
         when=record.history_date,
         what="agreement",

@@ -7,19 +7,40 @@ fields (date, precision) consistent wherever a model has one.
 
 from django.db import models
 from django.db.models import Q
+from django.utils import dateformat
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from .choices import Precision
 
+# Languages that write the names of months in lower case ("травень 2024").
+LOWER_CASE_MONTHS = {"uk"}
+
 
 def format_date(value, precision):
-    """The date as precisely as the source gives it: "27 May 2024", "May 2024", "2024"."""
+    """The date as precisely as the source gives it, in the reader's language: "27 May 2024",
+    "May 2024", "2024"; "27 травня 2024", "травень 2024"."""
     if value is None or precision == Precision.UNKNOWN:
-        return "date unknown"
+        return _("date unknown")
     if precision == Precision.YEAR:
         return f"{value.year}"
     if precision == Precision.MONTH:
-        return value.strftime("%B %Y")
-    return f"{value.day} {value.strftime('%B %Y')}"
+        # F: the month's name as it stands alone (nominative); Django capitalises it.
+        shown = dateformat.format(value, "F Y")
+        return shown.lower() if get_language() in LOWER_CASE_MONTHS else shown
+    # E: the month's name in a date ("27 травня", genitive); in English the same as F.
+    return dateformat.format(value, "j E Y")
+
+
+def format_period(start, end):
+    """The years a pledge covers, in the reader's language: "2024–2028", "until 2028"."""
+    if start and end:
+        return str(start) if start == end else f"{start}–{end}"
+    if end:
+        return _("until %(year)s") % {"year": end}
+    if start:
+        return _("from %(year)s") % {"year": start}
+    return ""
 
 
 def iso_date(value, precision):

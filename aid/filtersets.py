@@ -12,7 +12,12 @@ from decimal import Decimal
 
 import django_filters as filters
 from django import forms
-from django.db.models import BigIntegerField, Q
+from django.core.exceptions import ValidationError
+from django.db.models import BigIntegerField, Q, QuerySet
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
+from django_filters.fields import RangeField
 
 from .choices import AgreementKind, AidType, DonorKind, Stage
 from .models import Agreement, Category, Donor, LineItem
@@ -25,7 +30,7 @@ class SearchFilter(filters.CharFilter):
 
     def __init__(self, *args, search_fields, **kwargs):
         self.search_fields = search_fields
-        kwargs.setdefault("label", "Search")
+        kwargs.setdefault("label", _("Search"))
         kwargs.setdefault("max_length", SEARCH_MAX_LENGTH)
         super().__init__(*args, **kwargs)
 
@@ -56,22 +61,45 @@ class SlugFilter(filters.ModelMultipleChoiceFilter):
         return super().get_filter_predicate(v)
 
 
-def slug_filter(queryset, field_name, label, method=None):
-    """A repeatable filter by slug; field_name ends in __slug, the value the URL carries."""
+def slug_filter(queryset, field_name, label, unknown, method=None):
+    """A repeatable filter by slug; field_name ends in __slug, the value the URL carries.
+
+    `unknown` is the message for a slug that names nothing ("There is no donor …").
+    """
     return SlugFilter(
         field_name=field_name,
         to_field_name="slug",
         queryset=queryset,
         label=label,
         method=method,
-        error_messages={"invalid_choice": f"There is no {label.lower()} “%(value)s”."},
+        error_messages={"invalid_choice": unknown},
     )
+
+
+def choice_filter(choices, label, unknown, **kwargs):
+    """A repeatable filter by one of the ledger's vocabularies (aid/choices.py)."""
+    return filters.MultipleChoiceFilter(
+        choices=choices, label=label, error_messages={"invalid_choice": unknown}, **kwargs
+    )
+
+
+# Labels and messages shared by the tables' filters.
+DONOR = _("Donor")
+NO_DONOR = _("There is no donor “%(value)s”.")
+CATEGORY = _("Category")
+NO_CATEGORY = _("There is no category “%(value)s”.")
+KIND = _("Kind")
+NO_KIND = _("There is no kind “%(value)s”.")
+STAGE = _("Stage")
+NO_STAGE = _("There is no stage “%(value)s”.")
+AID_TYPE = _("Aid type")
+NO_AID_TYPE = _("There is no aid type “%(value)s”.")
 
 
 def announced_filter(field_name):
     return filters.DateFromToRangeFilter(
         field_name=field_name,
-        label="Announced",
+        label=_("Announced"),
         widget=filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
 
@@ -85,8 +113,7 @@ class IdFilter(filters.Filter):
 
     field_class = forms.IntegerField
 
-    def __init__(self, *args, noun, **kwargs):
-        message = f"An {noun} id is a whole number from 1 to {MAX_ID}."
+    def __init__(self, *args, message, **kwargs):
         kwargs.update(
             min_value=1,
             max_value=MAX_ID,
@@ -105,7 +132,9 @@ def value_range(field):
 def value_filters(model, field_name):
     """min_eur and max_eur: inclusive bounds on a normalised EUR value, within its column."""
     low, high = value_range(model._meta.get_field(field_name))
-    message = f"A value in EUR is a number from {low} to {high:,}."
+    message = format_lazy(
+        _("A value in EUR is a number from {low} to {high}."), low=low, high=f"{high:,}"
+    )
     options = {
         "field_name": field_name,
         "min_value": low,
@@ -113,9 +142,86 @@ def value_filters(model, field_name):
         "error_messages": {"invalid": message, "min_value": message, "max_value": message},
     }
     return (
-        filters.NumberFilter(lookup_expr="gte", label="At least (EUR)", **options),
-        filters.NumberFilter(lookup_expr="lte", label="At most (EUR)", **options),
+        filters.NumberFilter(lookup_expr="gte", label=_("At least (EUR)"), **options),
+        filters.NumberFilter(lookup_expr="lte", label=_("At most (EUR)"), **options),
     )
+
+
+class LedgerFilterForm(forms.Form):
+    """A filter form that keeps the valid values of a filter beside its invalid ones.
+
+    Django rejects a field whole when one of its values is bad: `donor=belgum&donor=spain`
+    would lose Spain too, and the page would list every donor's rows while Spain stayed
+    ticked. Here each bad value is reported on its own and the good ones still apply (on
+    the page, its facets, totals and sentence). Exports still refuse any invalid filter.
+    """
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in list(self.errors):
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            salvaged = salvage(field, self[name].data)
+            if salvaged is None:
+                continue  # one value, and a bad one: reported, not applied
+            kept, problems = salvaged
+            if problems:
+                self._errors[name] = self.error_class(problems)
+            else:
+                del self._errors[name]  # only empty values (`donor=`): no filter, no error
+            if kept not in EMPTY_VALUES:
+                cleaned[name] = kept
+        return cleaned
+
+
+def salvage(field, data):
+    """(the valid part of a filter's value, one message per invalid part); None for a
+    filter of one value, which is all good or all bad."""
+    if isinstance(field, forms.ModelMultipleChoiceField):
+        values = [value for value in dict.fromkeys(data or []) if value not in EMPTY_VALUES]
+        key = field.to_field_name or "pk"
+        # A NUL can be in no slug, and PostgreSQL refuses it in a query: invalid, unasked.
+        askable = [value for value in values if "\x00" not in value]
+        try:
+            found = {
+                str(getattr(record, key)): record
+                for record in field.queryset.filter(**{f"{key}__in": askable})
+            }
+        except (ValueError, TypeError, ValidationError):
+            found = {}
+        kept = [found[value] for value in values if value in found]
+        return kept, [invalid_choice(field, value) for value in values if value not in found]
+    if isinstance(field, forms.MultipleChoiceField):
+        values = [value for value in dict.fromkeys(data or []) if value not in EMPTY_VALUES]
+        kept = [value for value in values if field.valid_value(value)]
+        return kept, [invalid_choice(field, value) for value in values if value not in kept]
+    if isinstance(field, RangeField) and isinstance(data, list | tuple):
+        # The ends of a range are checked one by one: a bad "from" keeps a good "to".
+        ends, problems = [], []
+        for part, value, side in zip(field.fields, data, RANGE_SIDES, strict=False):
+            try:
+                ends.append(part.clean(value))
+            except ValidationError as error:
+                ends.append(None)
+                problems.extend(f"{side}: {message}" for message in error.messages)
+        kept = field.compress(ends) if any(end is not None for end in ends) else None
+        return kept, problems
+    return None
+
+
+RANGE_SIDES = (_("From"), _("To"))
+
+
+def applies(value):
+    """Whether a filter's cleaned value filters anything (empty choices and text do not)."""
+    if isinstance(value, QuerySet | list | tuple | set):
+        return bool(value)  # a chosen records' queryset is already evaluated by cleaning
+    return value not in EMPTY_VALUES
+
+
+def invalid_choice(field, value):
+    return field.error_messages["invalid_choice"] % {"value": value}
 
 
 class LedgerFilterSet(filters.FilterSet):
@@ -131,8 +237,24 @@ class LedgerFilterSet(filters.FilterSet):
         for filter_ in self.filters.values():
             filter_.distinct = False
 
+    def get_form_class(self):
+        fields = {name: filter_.field for name, filter_ in self.filters.items()}
+        return type(f"{type(self).__name__}Form", (LedgerFilterForm,), fields)
+
     def filter_queryset(self, queryset):
         return self.apply(queryset, self.form.cleaned_data)
+
+    def narrows(self):
+        """Whether any filter applies: a valid value, or the valid part of a partly bad one.
+
+        A filter that is all bad applies nothing (it is reported), so the rows are the
+        whole table's; one with a good value among bad ones applies that value. Falsy
+        values that still filter (min_eur=0 leaves out unconverted amounts) count.
+        """
+        if not self.is_bound:
+            return False
+        self.errors  # noqa: B018 (validates the form, as FilterSet.qs does)
+        return any(applies(value) for value in self.form.cleaned_data.values())
 
     def apply(self, queryset, values):
         """The queryset narrowed by these filters' cleaned values."""
@@ -159,15 +281,16 @@ class LedgerFilterSet(filters.FilterSet):
 
 class LineItemFilterSet(LedgerFilterSet):
     # donor, kind and announced_on are the line item's copies of its agreement's.
-    donor = slug_filter(public_donors, "donor__slug", "Donor")
-    category = slug_filter(Category.objects.all(), "category__slug", "Category")
-    kind = filters.MultipleChoiceFilter(
-        field_name="kind", choices=AgreementKind.choices, label="Kind"
-    )
-    stage = filters.MultipleChoiceFilter(choices=Stage.choices, label="Stage")
-    aid_type = filters.MultipleChoiceFilter(choices=AidType.choices, label="Aid type")
+    donor = slug_filter(public_donors, "donor__slug", DONOR, NO_DONOR)
+    category = slug_filter(Category.objects.all(), "category__slug", CATEGORY, NO_CATEGORY)
+    kind = choice_filter(AgreementKind.choices, KIND, NO_KIND, field_name="kind")
+    stage = choice_filter(Stage.choices, STAGE, NO_STAGE)
+    aid_type = choice_filter(AidType.choices, AID_TYPE, NO_AID_TYPE)
     agreement = IdFilter(
-        field_name="agreement_id", label="Agreement", noun="agreement", widget=forms.HiddenInput
+        field_name="agreement_id",
+        label=_("Agreement"),
+        message=format_lazy(_("An agreement id is a whole number from 1 to {max}."), max=MAX_ID),
+        widget=forms.HiddenInput,
     )
     date = announced_filter("announced_on")
     min_eur, max_eur = value_filters(LineItem, "value_eur")
@@ -192,21 +315,26 @@ class LineItemFilterSet(LedgerFilterSet):
 
 
 class AgreementFilterSet(LedgerFilterSet):
-    donor = slug_filter(public_donors, "donor__slug", "Donor")
+    donor = slug_filter(public_donors, "donor__slug", DONOR, NO_DONOR)
     # An agreement matches when one of its items meets every item filter: category, stage
     # and aid type together mean one item in that category at that stage of that type (a
     # subquery, so no row repeats). See apply().
     category = slug_filter(
-        Category.objects.all(), "line_items__category__slug", "Category", method="filter_items"
+        Category.objects.all(),
+        "line_items__category__slug",
+        CATEGORY,
+        NO_CATEGORY,
+        method="filter_items",
     )
-    kind = filters.MultipleChoiceFilter(choices=AgreementKind.choices, label="Kind")
-    stage = filters.MultipleChoiceFilter(
-        field_name="line_items__stage", choices=Stage.choices, label="Stage", method="filter_items"
+    kind = choice_filter(AgreementKind.choices, KIND, NO_KIND)
+    stage = choice_filter(
+        Stage.choices, STAGE, NO_STAGE, field_name="line_items__stage", method="filter_items"
     )
-    aid_type = filters.MultipleChoiceFilter(
+    aid_type = choice_filter(
+        AidType.choices,
+        AID_TYPE,
+        NO_AID_TYPE,
         field_name="line_items__aid_type",
-        choices=AidType.choices,
-        label="Aid type",
         method="filter_items",
     )
     ITEM_FILTERS = {"category": "category__in", "stage": "stage__in", "aid_type": "aid_type__in"}
@@ -263,7 +391,7 @@ class AgreementFilterSet(LedgerFilterSet):
 class DonorFilterSet(LedgerFilterSet):
     facet_names = ("kind",)
 
-    kind = filters.MultipleChoiceFilter(choices=DonorKind.choices, label="Kind")
+    kind = choice_filter(DonorKind.choices, KIND, NO_KIND)
     q = SearchFilter(search_fields=["name", "slug"])
 
     class Meta:

@@ -21,6 +21,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from functools import cache
 
 from currency_converter import CurrencyConverter, RateNotFoundError
+from django.utils.translation import gettext as _
 
 LOOKBACK_DAYS = 10
 CENT = Decimal("0.01")
@@ -87,7 +88,12 @@ def convert(amount, currency, on):
 def why_not_converted(currency, on):
     """A reader's explanation for a missing normalised value."""
     if on is None:
-        return "not converted: no date for this amount or its sources"
+        return _("not converted: no date for this amount or its sources")
     if currency != "EUR" and currency not in converter().currencies:
-        return f"not converted: the ECB publishes no reference rate for {currency}"
-    return f"not converted: no ECB rate within {LOOKBACK_DAYS} days before {on.isoformat()}"
+        return _("not converted: the ECB publishes no reference rate for %(currency)s") % {
+            "currency": currency
+        }
+    return _("not converted: no ECB rate within %(days)s days before %(date)s") % {
+        "days": LOOKBACK_DAYS,
+        "date": on.isoformat(),
+    }

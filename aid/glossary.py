@@ -6,34 +6,36 @@ so a stage or aid type added to the code cannot reach readers unexplained.
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 STAGES = {
-    "announced": (
+    "announced": _(
         "A donor or its officials said the aid will come, and nothing binding is recorded "
         "yet: a fund “announced” that “will provide”, a budget that a draft agreement says "
         "a fund “will have”."
     ),
-    "committed": (
+    "committed": _(
         "A formal promise: a signed agreement that “provides” the aid, a package whose "
         "contents the donor's government has set out, a plan the donors have agreed."
     ),
-    "allocated": (
+    "allocated": _(
         "Money set aside for a named purpose or project (“the government allocating about "
         "€400 million for the project”)."
     ),
-    "delivered": "The aid has reached Ukraine (“has provided”).",
+    "delivered": _("The aid has reached Ukraine (“has provided”)."),
 }
 
 AID_TYPES = {
-    "military": (
+    "military": _(
         "Weapons, ammunition, equipment, training, and money given to buy them. The "
         "ledger's totals count military aid only."
     ),
-    "financial": (
+    "financial": _(
         "Budget support, loans and grants for the state's finances: listed, never added "
         "to the military totals."
     ),
-    "humanitarian": "Relief for people: listed, never added to the military totals.",
-    "mixed": (
+    "humanitarian": _("Relief for people: listed, never added to the military totals."),
+    "mixed": _(
         "Aid whose military share the source does not state (“$61 billion in aid”). Listed "
         "and shown with its amount, but not added to the military totals: adding it would "
         "count non-military money as military, and leaving it out silently would hide it. "
@@ -42,8 +44,8 @@ AID_TYPES = {
 }
 
 BASES = {
-    "once": "An amount paid once, or over a period as one sum: what the totals add up.",
-    "per-year": (
+    "once": _("An amount paid once, or over a period as one sum: what the totals add up."),
+    "per-year": _(
         "A rate (“approximately €3 billion a year”). A rate has no total until a period "
         "bounds it, so it is never added to one-off amounts. Where the source gives both "
         "the first and the last year, the ledger shows the implied total as a labelled "
@@ -52,26 +54,26 @@ BASES = {
 }
 
 QUALIFIERS = {
-    "exact": "The source states the amount plainly.",
-    "at-least": (
+    "exact": _("The source states the amount plainly."),
+    "at-least": _(
         "A floor (“at least €977 million”). A total that includes one is itself “at least”."
     ),
-    "up-to": "A ceiling (“up to”). A total that includes one is itself “up to”.",
-    "approximately": (
+    "up-to": _("A ceiling (“up to”). A total that includes one is itself “up to”."),
+    "approximately": _(
         "An estimate (“about”, “approximately”). A total that includes one, or that mixes "
         "floors and ceilings, is itself approximate."
     ),
 }
 
 PRECISIONS = {
-    "day": "The source gives the day.",
-    "month": (
+    "day": _("The source gives the day."),
+    "month": _(
         "The source gives only the month, or the ledger reads the month from the "
         "document's own period (the record's notes say which); stored as the 1st and shown "
         "as “May 2024”."
     ),
-    "year": "Only the year is known; stored as 1 January and shown as “2024”.",
-    "unknown": "The source gives no date.",
+    "year": _("Only the year is known; stored as 1 January and shown as “2024”."),
+    "unknown": _("The source gives no date."),
 }
 
 

@@ -9,19 +9,29 @@ shown, totals, and the CSV/JSON export of exactly the filtered, sorted set.
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseBadRequest
+from django.utils import translation
+from django.utils.html import conditional_escape, format_html, strip_tags
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.generic import TemplateView
 from django_tables2.rows import BoundRow
 
 from .caching import shared
+from .choices import Precision
+from .dates import format_date
 from .exports import export_response
-from .filtersets import SlugFilter
+from .filtersets import SlugFilter, applies
+from .money import format_money
 from .totals import CURRENCIES
 
 logger = logging.getLogger(__name__)
@@ -63,6 +73,124 @@ class Summary:
     # Records per value of a facet, when the view counted them along the way.
     facet_counts: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+
+
+def fill(pattern, **values):
+    """The translated `pattern` with its %(name)s placeholders filled, as safe HTML: the
+    pattern and plain values escaped, HTML values (a name marked lang="en") kept."""
+    escaped = {name: conditional_escape(value) for name, value in values.items()}
+    return mark_safe(conditional_escape(str(pattern)) % escaped)  # noqa: S308 (all escaped)
+
+
+def joined(separator, parts):
+    return mark_safe(conditional_escape(separator).join(conditional_escape(p) for p in parts))  # noqa: S308
+
+
+def verbatim(text):
+    """A record's own words inside a sentence, marked as in their language (English)."""
+    return format_html('<span lang="en">{}</span>', text)
+
+
+def describe(filterset):
+    """What the filters that apply keep, one phrase each, in a reader's words (safe HTML:
+    a donor's name is marked as in its own language).
+
+    Only what applies is described: a bad value is reported beside its filter, never
+    described as if it applied.
+    """
+    data = filterset.form.cleaned_data if filterset.is_bound else {}
+    phrases = []
+    for name, phrase in (
+        ("donor", _("from %(values)s")),
+        ("category", _("in %(values)s")),
+        ("kind", _("of kind %(values)s")),
+        ("stage", _("at stage %(values)s")),
+        ("aid_type", _("of aid type %(values)s")),
+    ):
+        if data.get(name):
+            values = either(filterset.filters[name], data[name], names=name == "donor")
+            phrases.append(fill(phrase, values=values))
+    if data.get("agreement") is not None:
+        phrases.append(fill(_("in agreement %(id)s"), id=data["agreement"]))
+    dates = data.get("date")
+    start = format_day(dates.start) if dates and dates.start else None
+    stop = format_day(dates.stop) if dates and dates.stop else None
+    if start and stop:
+        phrases.append(fill(_("announced between %(start)s and %(stop)s"), start=start, stop=stop))
+    elif start:
+        phrases.append(fill(_("announced on or after %(start)s"), start=start))
+    elif stop:
+        phrases.append(fill(_("announced on or before %(stop)s"), stop=stop))
+    low, high = data.get("min_eur"), data.get("max_eur")
+    low = None if low is None else format_money(low, "EUR")
+    high = None if high is None else format_money(high, "EUR")
+    if low is not None and high is not None:
+        phrases.append(fill(_("worth between %(low)s and %(high)s"), low=low, high=high))
+    elif low is not None:
+        phrases.append(fill(_("worth at least %(low)s"), low=low))
+    elif high is not None:
+        phrases.append(fill(_("worth at most %(high)s"), high=high))
+    if data.get("q"):
+        phrases.append(fill(_("matching “%(text)s”"), text=data["q"]))
+    return phrases
+
+
+def applied_count(filterset):
+    """How many values the filters apply (a donor and two categories: 3)."""
+    if not filterset.is_bound:
+        return 0
+    values = [value for value in filterset.form.cleaned_data.values() if applies(value)]
+    return sum(len(v) if isinstance(v, QuerySet | list | tuple) else 1 for v in values)
+
+
+def filter_problems(filterset):
+    """(filter label, its problems) for each filter with an invalid value: shown by the results."""
+    return [
+        (
+            str(filterset.filters[name].label) if name in filterset.filters else name,
+            joined(" ", errors),
+        )
+        for name, errors in filterset.errors.items()
+    ]
+
+
+def either(filter_, values, names=False):
+    """Selected values by name: model instances print their name, choices their label.
+
+    names: the values are records' own names (donors), marked as in their language.
+    """
+    labels = dict(filter_.extra.get("choices", ()))
+    shown = [str(labels.get(value, value)) for value in values]
+    return joined(_(" or "), [verbatim(name) for name in shown] if names else shown)
+
+
+def join_conditions(things, phrases):
+    """ "2 line items from Spain, in Aircraft": what is counted, then what keeps it."""
+    if not phrases:
+        return things
+    return fill(
+        _("%(things)s %(conditions)s"),
+        things=things,
+        conditions=joined(pgettext("between conditions", ", "), phrases),
+    )
+
+
+def format_day(moment):
+    """A filter's bound (a datetime at the start or end of its day) as a reader's date."""
+    return format_date(moment.date(), Precision.DAY)
+
+
+def option_facets(filterset, names, request):
+    """The options of these filters as checkboxes, without counts (the overview's filters)."""
+    facets = []
+    for name in names:
+        filter_ = filterset.filters[name]
+        selected = set(request.GET.getlist(name))
+        facet = Facet(name=name, label=str(filter_.label), errors=filterset.errors.get(name, []))
+        for value, label, _pk in LedgerListView.facet_choices(filter_, request):
+            facet.options.append(FacetOption(value, label, None, value in selected))
+        facets.append(facet)
+    return facets
 
 
 def crosses_many(model, path):
@@ -108,12 +236,20 @@ def within_time_limit(milliseconds, run, *args):
         return None
 
 
+def in_language(language, chunks):
+    """Streamed chunks, each made with `language` active."""
+    with translation.override(language):
+        yield from chunks
+
+
 def requested_currency(request):
     """The currency a reader asked totals in, EUR by default; (currency, problem or None)."""
     asked = request.GET.get("currency", "EUR").upper()
     if asked in CURRENCIES:
         return asked, None
-    return "EUR", f"currency: use EUR or USD; showing EUR, not “{asked[:10]}”."
+    return "EUR", _("currency: use EUR or USD; showing EUR, not “%(asked)s”.") % {
+        "asked": asked[:10]
+    }
 
 
 def bounded_int(raw, default, low, high):
@@ -128,11 +264,11 @@ def bounded_int(raw, default, low, high):
     try:
         value = int(raw)
     except ValueError:  # not a number, or more than the 4,300 digits int() reads from text
-        return default, f"“{shown}” is not a whole number"
+        return default, _("“%(raw)s” is not a whole number") % {"raw": shown}
     if value < low:
-        return low, f"{shown} is below {low}"
+        return low, _("%(value)s is below %(low)s") % {"value": shown, "low": low}
     if value > high:
-        return high, f"{shown} is above {high}"
+        return high, _("%(value)s is above %(high)s") % {"value": shown, "high": high}
     return value, None
 
 
@@ -145,7 +281,8 @@ class LedgerListView(TemplateView):
     table_class = None
     export_columns = None
     export_basename = None
-    noun = None  # (singular, plural)
+    # ngettext_lazy("%(number)s row", "%(number)s rows", "count"): the count chooses the form.
+    noun = None
     title = None
     intro = ""
 
@@ -167,8 +304,11 @@ class LedgerListView(TemplateView):
             allowed = self.sortable_columns(table)
             if sort.removeprefix("-") not in allowed:
                 return HttpResponseBadRequest(
-                    f"Unknown sort column “{sort[:50]}”. Sort by one of: "
-                    f"{', '.join(sorted(allowed))}, with a leading - for descending.",
+                    _(
+                        "Unknown sort column “%(sort)s”. Sort by one of: %(columns)s, with a "
+                        "leading - for descending."
+                    )
+                    % {"sort": sort[:50], "columns": ", ".join(sorted(allowed))},
                     content_type="text/plain; charset=utf-8",
                 )
             table.order_by = sort
@@ -206,14 +346,22 @@ class LedgerListView(TemplateView):
 
         notices = [currency_problem] if currency_problem else []
         if per_page_problem:
-            notices.append(f"per_page: {per_page_problem}; showing {per_page} per page.")
+            notices.append(
+                _("per_page: %(problem)s; showing %(number)s per page.")
+                % {"problem": per_page_problem, "number": per_page}
+            )
         if page_problem:
-            notices.append(f"page: {page_problem}; showing page {page_number}.")
+            notices.append(
+                _("page: %(problem)s; showing page %(number)s.")
+                % {"problem": page_problem, "number": page_number}
+            )
         if summary.count > MAX_PAGED_ROWS:
             notices.append(
-                f"Pages go as far as the first {MAX_PAGED_ROWS:,} of these {summary.count:,} "
-                "rows. Narrow the filters or reverse the sort to reach the others, or "
-                "download them all."
+                _(
+                    "Pages go as far as the first %(shown)s of these %(count)s rows. Narrow "
+                    "the filters or reverse the sort to reach the others, or download them all."
+                )
+                % {"shown": intcomma(MAX_PAGED_ROWS), "count": intcomma(summary.count)}
             )
 
         context = self.get_context_data(
@@ -234,6 +382,10 @@ class LedgerListView(TemplateView):
             totals=summary.totals,
             **summary.extra,
             notices=notices,
+            problems=filter_problems(filterset),
+            applied=applied_count(filterset),
+            open_filters=bool(filterset.errors),
+            default_per_page=DEFAULT_PER_PAGE,
             export_links=self.export_links(request),
             title=self.title,
             intro=self.intro,
@@ -242,12 +394,13 @@ class LedgerListView(TemplateView):
 
     @staticmethod
     def is_whole_table(filterset):
-        """No filter narrows the table: its summary and facets are the whole table's."""
-        return (
-            filterset.is_valid()
-            and not any(filterset.form.cleaned_data.values())
-            and not filterset.errors
-        )
+        """No filter narrows the table: its summary and facets are the whole table's.
+
+        A partly invalid filter (`donor=belgum&donor=spain`) narrows it: Spain applies. One
+        with any invalid value is not served from the shared cache either: its facets carry
+        the error, which another reader's page must not show.
+        """
+        return not filterset.errors and not filterset.narrows()
 
     # Paging ------------------------------------------------------------------
 
@@ -278,7 +431,8 @@ class LedgerListView(TemplateView):
     def export(self, fmt, filterset, table):
         if fmt not in EXPORT_FORMATS:
             return HttpResponseBadRequest(
-                f"Unknown export format “{fmt[:20]}”: use _export=csv or _export=json.",
+                _("Unknown export format “%(format)s”: use _export=csv or _export=json.")
+                % {"format": fmt[:20]},
                 content_type="text/plain; charset=utf-8",
             )
         if filterset.errors:
@@ -287,13 +441,19 @@ class LedgerListView(TemplateView):
                 f"{name}: {' '.join(errors)}" for name, errors in filterset.errors.items()
             )
             return HttpResponseBadRequest(
-                f"The filters are not valid, so nothing was exported. {problems}",
+                _("The filters are not valid, so nothing was exported. %(problems)s")
+                % {"problems": strip_tags(problems)},
                 content_type="text/plain; charset=utf-8",
             )
         queryset = self.export_queryset(table.data.data)
-        return export_response(
-            fmt, self.export_columns, queryset, self.request, self.export_basename
-        )
+        # Exports are data, never localised: the same bytes from /uk/ as from the English
+        # page (its links to records included), whatever is still to be streamed.
+        with translation.override(settings.LANGUAGE_CODE):
+            response = export_response(
+                fmt, self.export_columns, queryset, self.request, self.export_basename
+            )
+        response.streaming_content = in_language(settings.LANGUAGE_CODE, response.streaming_content)
+        return response
 
     def export_queryset(self, queryset):
         """The rows to export: the table's filtered, sorted queryset, and what only exports need."""
@@ -338,7 +498,7 @@ class LedgerListView(TemplateView):
                 errors=list(filterset.errors.get(name, [])),
                 timed_out=counts is None,
             )
-            for value, label, _ in choices:
+            for value, label, _pk in choices:
                 count = None if counts is None else counts.get(value, 0)
                 facet.options.append(FacetOption(value, label, count, value in selected))
             facets.append(facet)
@@ -376,38 +536,9 @@ class LedgerListView(TemplateView):
 
     def sentence(self, filterset, count):
         """ "3 line items from Belgium, in Aircraft, at stage Committed, matching “jets”"."""
-        singular, plural = self.noun
-        parts = [f"{count:,} {singular if count == 1 else plural}"]
-        data = filterset.form.cleaned_data if filterset.is_bound else {}
-        for name, prefix in (
-            ("donor", "from"),
-            ("category", "in"),
-            ("kind", "of kind"),
-            ("stage", "at stage"),
-            ("aid_type", "of aid type"),
-        ):
-            if data.get(name):
-                parts.append(f"{prefix} {self.describe(filterset.filters[name], data[name])}")
-        if data.get("agreement"):
-            parts.append(f"in agreement {data['agreement']}")
-        dates = data.get("date")
-        start = dates.start.date().isoformat() if dates and dates.start else None
-        stop = dates.stop.date().isoformat() if dates and dates.stop else None
-        if start and stop:
-            parts.append(f"announced between {start} and {stop}")
-        elif start or stop:
-            parts.append(f"announced on or {'after ' + start if start else 'before ' + stop}")
-        if data.get("q"):
-            parts.append(f"matching “{data['q']}”")
-        return capfirst(
-            ", ".join([" ".join(parts[:2])] + parts[2:]) if len(parts) > 1 else parts[0]
-        )
-
-    @staticmethod
-    def describe(filter_, values):
-        """Selected values by name: model instances print their name, choices their label."""
-        labels = dict(filter_.extra.get("choices", ()))
-        return " or ".join(str(labels.get(value, value)) for value in values)
+        things = self.noun % {"count": count, "number": intcomma(count)}
+        # Safe: escaped by join_conditions; capfirst changes the first letter only.
+        return mark_safe(capfirst(join_conditions(things, describe(filterset))))  # noqa: S308
 
     def summarise(self, queryset, currency):
         """The filtered set's count and totals; views that can, count more in one query."""

@@ -34,6 +34,7 @@ from .choices import (
     Status,
     TextFormat,
     TextOrigin,
+    category_name,
 )
 from .dates import format_date, iso_date, precision_constraints
 from .history import LedgerHistoricalRecords
@@ -128,7 +129,8 @@ class Category(models.Model):
         verbose_name_plural = "categories"
 
     def __str__(self):
-        return self.name
+        # The taxonomy is the ledger's own vocabulary: readers see it in their language.
+        return category_name(self)
 
     def natural_key(self):
         return (self.slug,)

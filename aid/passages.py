@@ -3,14 +3,12 @@
 A citation is checked by check_passage(): its passage must occur in the source's
 stored text, verbatim up to the few differences passage_pattern() lists and no
 others. Where it was found (character offsets into the stored text) is kept on
-the citation; the source page highlights and anchors it there (render_text()).
+the citation; the source page highlights and anchors it there (aid/rendering.py).
 The passage itself is never rewritten: it stays as the analyst entered it.
 """
 
 import re
-from dataclasses import dataclass, field
-
-from django.template.loader import render_to_string
+from dataclasses import dataclass
 
 # Each group is read as one character: the straight form and its typographic variants.
 SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b\u02bc"  # ' ‘ ’ ‚ ‛ ʼ
@@ -93,60 +91,3 @@ def check_passage(text, passage):
 
 
 # Highlighting ------------------------------------------------------------------------
-
-
-@dataclass
-class Segment:
-    text: str
-    citations: list = field(default_factory=list)
-
-    @property
-    def cited(self):
-        return bool(self.citations)
-
-
-def highlight(text, citations):
-    """Split text into plain and cited segments, in order, by the citations' stored offsets.
-
-    Passages that overlap are merged into one highlighted segment carrying all their
-    citations. A citation that was not found in this text (no offsets) is left out.
-    """
-    spans = [
-        [citation.start, citation.end, [citation]]
-        for citation in citations
-        if citation.start is not None and 0 <= citation.start < citation.end <= len(text)
-    ]
-    spans.sort(key=lambda span: (span[0], -span[1]))
-    merged = []
-    for start, end, cited in spans:
-        if merged and start < merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-            merged[-1][2].extend(cited)
-        else:
-            merged.append([start, end, list(cited)])
-    segments, position = [], 0
-    for start, end, cited in merged:
-        if start > position:
-            segments.append(Segment(text[position:start]))
-        segments.append(Segment(text[start:end], cited))
-        position = end
-    if position < len(text):
-        segments.append(Segment(text[position:]))
-    return segments
-
-
-def render_plain(text, citations):
-    """The text as it is, escaped, with each checked passage marked and anchored."""
-    return render_to_string("aid/source_text.html", {"segments": highlight(text, citations)})
-
-
-# How each format of stored text is shown to readers. Every format is shown as its
-# plain text for now; a renderer for Markdown or HTML slots in here, taking the same
-# text and the citations' offsets into it and returning safe HTML.
-RENDERERS = {}
-
-
-def render_text(source, citations):
-    """The source's stored text as readers see it, its checked passages highlighted."""
-    renderer = RENDERERS.get(source.text_format, render_plain)
-    return renderer(source.text, citations)

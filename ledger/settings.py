@@ -81,6 +81,10 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The reader's language: the URL's prefix (/uk/), and a reader who prefers Ukrainian
+    # sent from an English public page to its twin (ledger/languages.py). Before the cache
+    # middleware, whose 304 must not skip that redirect.
+    "ledger.languages.ReaderLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     # Public pages: ETag/Last-Modified from the data version, 304s, Cache-Control, and
     # reads from the replica (aid/caching.py).
@@ -199,7 +203,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The public pages in English (the contract's URLs) and Ukrainian (under /uk/); the admin
+# in English. Messages are in locale/ (README, "Languages"); numbers and dates follow the
+# language's format, exports never do.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("uk", "Українська")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -229,6 +238,7 @@ SECURE_SSL_REDIRECT = not DEBUG and env_flag("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG

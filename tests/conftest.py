@@ -1,11 +1,35 @@
+import os
+import shutil
+from importlib import import_module
+from pathlib import Path
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, connection
 from django.test import Client
+from django.utils import translation
 
 SEED_FIXTURE = "fixtures/ledger.json"
+LOCALE = Path(__file__).resolve().parent.parent / "locale"
+
+
+def pytest_sessionstart(session):
+    """Compile a translation whose .po is newer than its .mo, as `make messages` does, so that
+    a run of pytest alone never tests yesterday's catalogue."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in LOCALE.glob("*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalogue = read_po(source)
+        with mo.open("wb") as target:
+            write_mo(target, catalogue)
 
 
 @pytest.fixture
@@ -24,6 +48,14 @@ def superuser_client(client, superuser):
     """The admin, logged in as a superuser (tests/test_admin*.py)."""
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request to /uk/ activates Ukrainian for
+    the thread, and reverse() or a label read after it would otherwise be in Ukrainian."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
@@ -95,3 +127,74 @@ def _streamed_responses_are_closed(request, monkeypatch):
     monkeypatch.setattr(Client, "request", request_closing_the_last)
     yield
     close_opened()
+
+
+# Browser tests (tests/test_browser.py, test_layout.py, test_accessibility.py) --------------
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# The flags this sandbox needs: no background network, no GPU, root without a sandbox.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_missing():
+    if Path(CHROMIUM).exists() or shutil.which(CHROMIUM):
+        return None
+    return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole run; each test gets its own context (fixture `page`)."""
+    reason = chromium_missing()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: CI must run the browser tests")
+        pytest.skip(reason)
+    # Playwright's sync API runs an event loop; the ORM in the test thread stays synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def served(live_server, transactional_db):
+    """The seeded ledger, served live, for a browser."""
+    from django.apps import apps
+
+    # A transactional test empties every table afterwards, migration data included,
+    # so the categories a migration loads are loaded again here.
+    import_module("aid.migrations.0002_categories").load(apps, None)
+    call_command("seed", verbosity=0)
+    return live_server
+
+
+@pytest.fixture
+def new_page(browser, served):
+    """make(**context options) -> a page of a new browser context on the served ledger."""
+    contexts = []
+
+    def make(**options):
+        context = browser.new_context(accept_downloads=True, base_url=served.url, **options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()

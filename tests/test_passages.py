@@ -8,7 +8,6 @@ highlighting of a source's text by the offsets a check recorded.
 
 import sys
 import unicodedata
-from types import SimpleNamespace
 
 import pytest
 
@@ -20,9 +19,7 @@ from aid.passages import (
     SINGLE_QUOTES,
     check_passage,
     find_passage,
-    highlight,
     passage_pattern,
-    render_plain,
 )
 
 TEXT = (
@@ -164,41 +161,3 @@ class TestCheck:
     def test_not_found_says_why(self, text, passage, reason):
         check = check_passage(text, passage)
         assert (check.found, check.start, check.end, check.reason) == (False, None, None, reason)
-
-
-def citation(pk, start, end, title="Agreement"):
-    return SimpleNamespace(pk=pk, start=start, end=end, agreement=SimpleNamespace(title=title))
-
-
-class TestHighlight:
-    def test_segments_follow_the_recorded_offsets(self):
-        text = "aaa BBB ccc DDD"
-        segments = highlight(text, [citation(2, 12, 15), citation(1, 4, 7)])
-        assert [(s.text, [c.pk for c in s.citations]) for s in segments] == [
-            ("aaa ", []),
-            ("BBB", [1]),
-            (" ccc ", []),
-            ("DDD", [2]),
-        ]
-
-    def test_overlapping_passages_share_one_mark(self):
-        segments = highlight("0123456789", [citation(1, 2, 6), citation(2, 4, 8)])
-        assert [(s.text, [c.pk for c in s.citations]) for s in segments] == [
-            ("01", []),
-            ("234567", [1, 2]),
-            ("89", []),
-        ]
-
-    def test_a_citation_not_found_or_out_of_range_is_left_out(self):
-        segments = highlight("short text", [citation(1, None, None), citation(2, 5, 99)])
-        assert [(s.text, s.cited) for s in segments] == [("short text", False)]
-
-    def test_the_rendered_text_is_escaped_and_anchored(self):
-        text = "<script>alert(1)</script> Belgium will provide"
-        html = render_plain(text, [citation(7, 26, 33, title="A & B")])
-        assert "<script>" not in html
-        assert "&lt;script&gt;alert(1)&lt;/script&gt; " in html
-        assert '<mark title="Cited by A &amp; B"><span id="citation-7" class="anchor"></span>' in (
-            html
-        )
-        assert "Belgium</mark> will provide" in html

@@ -10,6 +10,7 @@ preview what is not public at /preview/agreements/<id>/, which is a 404 to anyon
 
 from decimal import Decimal
 from http import HTTPStatus
+from urllib.parse import quote
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -620,6 +621,11 @@ class TestRevision:
         assertContains(changelist, f"Revision of #{published.pk}: ready for review")
 
 
+def without(content, path):
+    """A page with the address it was asked at (plain and URL-encoded) taken out."""
+    return content.replace(path.encode(), b"").replace(quote(path, safe="").encode(), b"")
+
+
 class TestPreview:
     @pytest.fixture
     def draft(self):
@@ -648,7 +654,12 @@ class TestPreview:
         response = browser.get(self.url(draft))
         assert response.status_code == HTTPStatus.NOT_FOUND
         assertNotContains(response, "Patrol boats", status_code=HTTPStatus.NOT_FOUND)
-        assert response.content == Client().get("/agreements/999999/").content
+        # The same page as for an agreement that does not exist: nothing tells them apart
+        # but the address asked for, which the page repeats (its language links).
+        missing = self.url(Agreement(pk=999999))
+        assert without(response.content, self.url(draft)) == without(
+            Client().get(missing).content, missing
+        )
 
     def test_the_staff_see_it_as_readers_will_with_a_banner(self, ana, draft):
         response = logged_in(ana).get(self.url(draft))
@@ -662,7 +673,7 @@ class TestPreview:
         draft.status = Status.PUBLISHED
         draft.save()
         readers = Client().get(draft.get_absolute_url()).content.decode()
-        assert readers.split("<h1>")[1] in response.content.decode()
+        assert readers.split("<h1")[1] in response.content.decode()
 
     def test_a_revision_is_previewed_with_its_changes(self, client, ana, published):
         browser = logged_in(ana)

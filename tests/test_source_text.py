@@ -663,7 +663,7 @@ class TestSourcePages:
         assert "<dt>Cited passages</dt><dd>0; and 1 not verified" in body
         assert "The ledger holds no copy of this document's text" in body
         assert f'<div class="citation unverified" id="citation-{legacy.pk}">' in body
-        assert f"Not verified: {passages.NO_TEXT}" in body
+        assert f'Not verified: <span lang="en">{passages.NO_TEXT}</span>' in body
 
         body = client.get(agreement.get_absolute_url()).content.decode()
         assert "Not verified: this passage was not found" in body
