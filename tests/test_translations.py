@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import re
+import shutil
 from datetime import date
 from decimal import Decimal
 from html import unescape
@@ -76,7 +77,6 @@ class TestTheCatalogue:
 
     def test_the_catalogue_holds_every_message_of_the_code(self, tmp_path, settings):
         """Messages gathered afresh from the code and templates are all in locale/ already."""
-        import shutil
 
         if not shutil.which("xgettext"):
             if os.environ.get("CI"):
@@ -88,8 +88,6 @@ class TestTheCatalogue:
         ignore = [".venv", "bench", "tests", "staticfiles", "templates/admin", "locale"]
         cwd = Path.cwd()
         try:
-            import os
-
             os.chdir(settings.BASE_DIR)
             call_command("makemessages", locale=["uk"], ignore_patterns=ignore, verbosity=0)
         finally:
