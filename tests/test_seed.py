@@ -12,7 +12,7 @@ from django.core.management import call_command
 from aid.choices import Precision, Qualifier, Stage
 from aid.models import Agreement, Category, Citation, Donor, LineItem, Source
 
-from .conftest import SEED_FIXTURE
+from .conftest import SEED_FIXTURE, SeedRows
 
 SEEDS = Path(settings.SEEDS_DIR)
 
@@ -66,6 +66,16 @@ class TestLoading:
         after = {m.__name__: m.objects.count() for m in models}
         assert after == before
         assert before["Agreement"] >= 7
+
+    def test_the_suites_seed_is_what_the_command_writes(self, seeded):
+        """The `seeded` fixture writes back the rows the first `manage.py seed` of the run
+        wrote (tests/conftest.py SeedRows): the command, run again over them, finds
+        nothing to add or change in any table."""
+        SeedRows.load()  # at least once from the rows noted, whichever test came first
+        tables = {model: SeedRows.table(model) for model in SeedRows.models()}
+        assert tables[Citation] and tables[LineItem]
+        call_command("seed", verbosity=0)
+        assert {model: SeedRows.table(model) for model in SeedRows.models()} == tables
 
     def test_categories_exist_without_the_fixture(self, db):
         assert set(Category.objects.values_list("slug", flat=True)) == {
