@@ -115,18 +115,14 @@ def cited_by(candidate, cites):
 
 def highlighted(candidate):
     """The passage as HTML, escaped, its figures' words in <mark>."""
-    spans, last = [], candidate.start
+    text, offset = candidate.passage, candidate.start
+    parts, at = [], 0
     for figure in sorted(candidate.figures, key=lambda f: f.start):
-        start, end = max(figure.start, last), min(figure.end, candidate.end)
+        start, end = max(figure.start - offset, at), min(figure.end - offset, len(text))
         if start < end:
-            spans.append((start, end))
-            last = end
-    text, parts, at = candidate.passage, [], candidate.start
-    for start, end in spans:
-        parts.append(escape(text[at - candidate.start : start - candidate.start]))
-        parts.append(format_html("<mark>{}</mark>", text[start - candidate.start : end - candidate.start]))
-        at = end
-    parts.append(escape(text[at - candidate.start :]))
+            parts += [escape(text[at:start]), format_html("<mark>{}</mark>", text[start:end])]
+            at = end
+    parts.append(escape(text[at:]))
     return mark_safe("".join(parts))  # noqa: S308 - every part is escaped above
 
 
@@ -164,8 +160,10 @@ class SourceCandidates:
 
     def candidates_view(self, request, object_id):
         source = Source.objects.filter(pk=_pk(unquote(object_id))).first()
-        if source is None or not self.has_view_permission(request, source):
+        if source is None:
             raise Http404(_("No such source."))
+        if not self.has_view_permission(request, source):
+            raise PermissionDenied
         shown = request.GET.get("show", "proposed")
         if shown not in SHOWN:
             shown = "proposed"
@@ -294,9 +292,11 @@ def build_prefill(source, candidate):
         agreement["stage"] = candidate.stage
     # One row per figure; or, without figures, one for the equipment named.
     items = candidate.line_item_initials()
-    pairs = list(zip(items, candidate.figures, strict=True)) if candidate.figures else [
-        (item, None) for item in items
-    ]
+    pairs = (
+        list(zip(items, candidate.figures, strict=True))
+        if candidate.figures
+        else [(item, None) for item in items]
+    )
     amounts = candidate.amounts
     if _names_a_package(candidate) and len(amounts) == 1:
         # A package's one amount is its total, as the fixture enters the U.S. package; its
@@ -333,7 +333,10 @@ def build_prefill(source, candidate):
         notes.append(
             (
                 messages.WARNING,
-                _("This passage is already cited by %(agreements)s: check that it is not entered twice.")
+                _(
+                    "This passage is already cited by %(agreements)s: check that it is not "
+                    "entered twice."
+                )
                 % {"agreements": ", ".join(f"“{cite.agreement}”" for cite in already)},
             )
         )
@@ -358,7 +361,12 @@ class AgreementFromCandidate:
 
     def add_view(self, request, form_url="", extra_context=None):
         request.candidate_prefill = None
-        if request.method == "GET" and "candidate" in request.GET:
+        # Read only for those who may add an agreement; the others are refused by the admin.
+        if (
+            request.method == "GET"
+            and "candidate" in request.GET
+            and self.has_add_permission(request)
+        ):
             try:
                 prefill = prefill_for(
                     request, request.GET["candidate"], self.admin_site._registry[Source]
