@@ -46,11 +46,9 @@ ENGINE_DIGEST = hashlib.sha256(
     b"".join(p.read_bytes() for p in sorted((Path(__file__).parent / "candidates").glob("*.py")))
 ).hexdigest()[:16]
 CACHE_SECONDS = 24 * 3600
-SHOWN = {
-    "proposed": "proposed",  # the default: worth an analyst's look
-    "remaining": "remaining",  # proposed, and no citation of the source covers it yet
-    "all": "all",  # set-aside passages too
-}
+# Which candidates the page lists: proposed (the default: worth an analyst's look),
+# remaining (proposed, and no citation of the source covers them yet), or all.
+SHOWN = ("proposed", "remaining", "all")
 
 
 def source_candidates(source):
@@ -90,24 +88,30 @@ class Cite:
     status: str
 
 
+class Cites:
+    """A source's checked citations, sorted by where they start in its text."""
+
+    def __init__(self, cites):
+        self.cites = sorted(cites, key=lambda cite: (cite.start, cite.end))
+        self.starts = [cite.start for cite in self.cites]
+
+
 def source_citations(source):
     """The source's checked citations, by where they are in its text (one query).
 
     Not those of pending revisions: each copies a citation of the agreement it revises.
     """
-    rows = (
-        Citation.objects.filter(source=source, start__isnull=False, agreement__revises__isnull=True)
-        .order_by("start", "end")
-        .values_list("start", "end", "agreement_id", "agreement__title", "agreement__status")
-    )
-    return [Cite(*row) for row in rows]
+    rows = Citation.objects.filter(
+        source=source, start__isnull=False, agreement__revises__isnull=True
+    ).values_list("start", "end", "agreement_id", "agreement__title", "agreement__status")
+    return Cites(Cite(*row) for row in rows)
 
 
 def cited_by(candidate, cites):
     """The agreements whose citations overlap the candidate's passage, once each."""
     found = {}
-    # Sorted by start: only those starting before the passage's end can overlap it.
-    for cite in cites[: bisect_left([c.start for c in cites], candidate.end)]:
+    # Only the citations starting before the passage ends can overlap it.
+    for cite in cites.cites[: bisect_left(cites.starts, candidate.end)]:
         if cite.end > candidate.start:
             found.setdefault(cite.agreement_id, cite)
     return list(found.values())
@@ -211,7 +215,8 @@ class SourceCandidates:
 
 
 def _pk(value):
-    return int(value) if str(value).isdigit() else None
+    # Digits that fit a primary key; anything else names no source (a 404, not a 500).
+    return int(value) if value.isdigit() and len(value) <= 18 else None
 
 
 # The pre-filled add page ------------------------------------------------------------------

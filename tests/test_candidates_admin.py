@@ -213,9 +213,9 @@ class TestWhoMaySeeIt:
         assert superuser_client.get(
             reverse("admin:aid_source_candidates", args=[999999])
         ).status_code == (HTTPStatus.NOT_FOUND)
-        assert superuser_client.get(
-            reverse("admin:aid_source_candidates", args=["x"])
-        ).status_code == (HTTPStatus.NOT_FOUND)
+        for odd in ("x", "9" * 30):
+            response = superuser_client.get(reverse("admin:aid_source_candidates", args=[odd]))
+            assert response.status_code == HTTPStatus.NOT_FOUND
 
 
 class TestTheDraftFromACandidate:
