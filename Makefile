@@ -62,10 +62,12 @@ locale/%.mo: locale/%.po $(STAMP)
 	$(BIN)/pybabel --quiet compile --domain django --input-file $< --output-file $@
 
 # After changing the interface's text: gather its messages into every .po (this step needs
-# GNU gettext: apt-get install gettext), then translate what is new (tests list it).
+# GNU gettext: apt-get install gettext), then translate what is new (tests list it). The
+# admin's copies of Django's own templates keep Django's translations.
+DJANGO_ADMIN_COPIES := $(addprefix --ignore=templates/admin/aid/,search_form.html pagination.html actions.html)
 locale: setup
 	DJANGO_DEBUG=1 $(BIN)/python manage.py makemessages --all --add-location=file \
-		--ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles --ignore=templates/admin
+		--ignore=.venv --ignore=bench --ignore=tests --ignore=staticfiles $(DJANGO_ADMIN_COPIES)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11 (or newer).")'

@@ -35,6 +35,7 @@ from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import documents, locking, passages, review
+from .admin_candidates import AgreementFromCandidate, SourceCandidates
 from .admin_choices import PreloadedAutocompleteSelect, SharedChoicesField
 from .admin_review import InRevisionFilter, ReviewFilter, ReviewViews
 from .choices import Status, TextFormat
@@ -283,7 +284,7 @@ class AgreementForm(forms.ModelForm):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ReviewViews, SimpleHistoryAdmin):
+class AgreementAdmin(AgreementFromCandidate, ReviewViews, SimpleHistoryAdmin):
     """An agreement is entered on one page: its fields, line items and citations.
 
     Analysts save drafts and mark them ready for review; a user with the publish
@@ -867,7 +868,7 @@ class HasTextFilter(admin.SimpleListFilter):
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(SourceCandidates, SimpleHistoryAdmin):
     """A source and its stored text, given by pasting it or uploading the file (aid/documents.py).
 
     Every citation is checked against the stored text; a URL is never fetched, so a
