@@ -82,20 +82,28 @@ class TestTheCatalogue:
             if os.environ.get("CI"):
                 pytest.fail("CI must check the catalogue: install GNU gettext (.ci/run does)")
             pytest.skip("gathering messages needs GNU gettext (apt-get install gettext)")
-        (tmp_path / "uk" / "LC_MESSAGES").mkdir(parents=True)
-        shutil.copy(UKRAINIAN, tmp_path / "uk" / "LC_MESSAGES" / "django.po")
-        settings.LOCALE_PATHS = [tmp_path]
+        # makemessages writes into ./locale as well as LOCALE_PATHS: it runs in a copy of the
+        # code, so that the checkout's catalogue is never rewritten by a test (CI runs the
+        # suite twice at once).
+        copy = tmp_path / "code"
+        for part in ["aid", "ledger", "templates"]:
+            shutil.copytree(settings.BASE_DIR / part, copy / part)
+        (copy / "locale" / "uk" / "LC_MESSAGES").mkdir(parents=True)
+        shutil.copy(UKRAINIAN, copy / "locale" / "uk" / "LC_MESSAGES" / "django.po")
+        settings.LOCALE_PATHS = [copy / "locale"]
         # As `make locale`: the admin's copies of Django's templates keep Django's catalogue.
         copies = ["search_form", "pagination", "actions"]
         ignore = [".venv", "bench", "tests", "staticfiles", "locale"]
         ignore += [f"templates/admin/aid/{name}.html" for name in copies]
         cwd = Path.cwd()
         try:
-            os.chdir(settings.BASE_DIR)
+            os.chdir(copy)
             call_command("makemessages", locale=["uk"], ignore_patterns=ignore, verbosity=0)
         finally:
             os.chdir(cwd)
-        fresh = {m.id for m in catalogue(tmp_path / "uk" / "LC_MESSAGES" / "django.po") if m.id}
+        fresh = {
+            m.id for m in catalogue(copy / "locale" / "uk" / "LC_MESSAGES" / "django.po") if m.id
+        }
         kept = {m.id for m in catalogue() if m.id}
         assert fresh - kept == set(), "run `make locale` and translate the new messages"
 
