@@ -47,6 +47,9 @@ SEED_DATABASE_URL = os.environ.get(
     "LOAD_SEED_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ledger_load"
 )
 START, END = "<!-- load -->", "<!-- /load -->"
+# As ledger/gunicorn.conf.py counts them; Datasette is one process (async, 3 SQL threads).
+WORKERS = int(os.environ.get("WEB_CONCURRENCY") or 2 * len(os.sched_getaffinity(0)) + 1)
+SERVING = f"gunicorn with {WORKERS} sync workers (2 per CPU + 1)"
 
 
 def log(message):
@@ -244,9 +247,9 @@ def report(results, started):
         START,
         "## Load: many readers at once",
         "",
-        f"Run {started:%Y-%m-%d %H:%M} UTC by `make load` on {run.machine()}. Code measured: "
-        f"{run.revision()}. gunicorn with `ledger/gunicorn.conf.py` (sync workers, 2 per CPU + "
-        f"1), PostgreSQL on the same machine, Locust headless on the same machine; each reader "
+        f"Run {started:%Y-%m-%d %H:%M} UTC by `make load` on {run.machine(SERVING)}. "
+        f"Code measured: {run.revision()}. gunicorn with `ledger/gunicorn.conf.py`, "
+        "PostgreSQL, Locust (headless) and Datasette all on the same machine; each reader "
         f"opens a page every 1–2 s; {SECONDS} s per row after all readers have started. Times "
         "in ms at the client, to the last byte.",
         "",

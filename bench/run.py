@@ -628,7 +628,7 @@ def figures_against_targets(r):
     ]
 
 
-def machine():
+def machine(serving="gunicorn with 1 sync worker"):
     memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
     with psycopg.connect(DATABASE_URL) as connection:
         server = connection.execute("SHOW server_version").fetchone()[0]
@@ -645,7 +645,7 @@ def machine():
         f"{os.cpu_count()} cores, {memory_kb / 1024 / 1024:.1f} GiB memory, "
         f"{platform.machine()}; PostgreSQL {server} (shared_buffers {settings['shared_buffers']}, "
         f"work_mem {settings['work_mem']}); Python {platform.python_version()}, "
-        f"Django {django.get_version()}, gunicorn with 1 sync worker; {datasette}"
+        f"Django {django.get_version()}, {serving}; {datasette}"
     )
 
 
