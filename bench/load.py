@@ -28,9 +28,11 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
+from urllib.request import urlopen
 
 import psycopg
 from psycopg import sql
@@ -190,6 +192,19 @@ def locust(base, paths, users, label, revalidate=False):
     }
 
 
+def warm_up(base, paths):
+    """Every page a few times per worker, before anything is measured: a worker's first
+    request loads templates, translations and the shared cache (a cold start is not what a
+    reader meets in a server that has been running)."""
+
+    def get(path):
+        with urlopen(base + path, timeout=120) as response:  # noqa: S310 - loopback
+            response.read()
+
+    with ThreadPoolExecutor(WORKERS) as pool:
+        list(pool.map(get, [path for _, path, _ in paths] * WORKERS * 2))
+
+
 def gunicorn(database_url):
     env_url = {"DATABASE_URL": database_url}
     run.ENV.update(env_url)
@@ -206,6 +221,7 @@ def measure(label, database_url, filtered, datasette_filter):
     query = urlencode(filtered)
     ledger_view = [[3, f"/items/?{query}", "page"], [1, f"/items/?{query}&_export=csv", "CSV"]]
     with gunicorn(database_url) as (base, _):
+        warm_up(base, reader_mix(filtered, agreement, donor) + ledger_view)
         for users in USERS:
             log(f"{label}: {users} readers, the reader's mix")
             figures["readers"][users] = locust(
@@ -229,6 +245,7 @@ def measure(label, database_url, filtered, datasette_filter):
         [1, f"/load/line_items.csv?{cquery}", "CSV"],
     ]
     with run.datasette_server(sqlite_path) as (base, _):
+        warm_up(base, datasette_view)
         for users in USERS:
             log(f"{label}: {users} readers of Datasette")
             figures["datasette"][users] = locust(base, datasette_view, users, "datasette")
