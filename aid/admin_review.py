@@ -137,6 +137,9 @@ class ReviewViews:
             "publish_blocker": review.why_not_publishable(agreement),
             "preview_url": reverse("aid:agreement_preview", args=[agreement.pk]),
             "change_url": change_url(agreement.pk),
+            "page_object": agreement,
+            "page_object_url": change_url(agreement.pk),
+            "crumb": "Review",
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.review_template, context)
