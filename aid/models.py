@@ -1308,13 +1308,13 @@ class Citation(models.Model):
             and self.line_item.agreement_id != self.agreement_id
         ):
             errors["line_item"] = "This line item belongs to another agreement."
-        if self.source_id and self.passage:
+        # A new or edited passage must be found. One that was saved before and is not
+        # edited now stays as its check left it (an unchecked citation from before texts
+        # were stored, say): shown as not verified, never refused on every later save of
+        # its agreement; so it is not searched again here (saving checks it anyway).
+        if self.source_id and self.passage and self.is_new_or_changed():
             self.locate()
-            # A new or edited passage must be found. One that was saved before and is
-            # not edited now stays as its check left it (an unchecked citation from
-            # before texts were stored, say): shown as not verified, never refused on
-            # every later save of its agreement.
-            if not self.is_checked and self.is_new_or_changed():
+            if not self.is_checked:
                 if not self.source.has_text:
                     errors["source"] = NO_SOURCE_TEXT
                 else:
