@@ -42,7 +42,12 @@ from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import documents, locking, passages, review
-from .admin_choices import PreloadedAutocompleteSelect, SharedChoicesField, currency_datalist
+from .admin_choices import (
+    PreloadedAutocompleteSelect,
+    PreloadedChoiceField,
+    SharedChoicesField,
+    currency_datalist,
+)
 from .admin_fields import (
     CURRENCY_LIST_ID,
     ROW_LABEL,
@@ -183,6 +188,32 @@ class EditedRowsForm(forms.ModelForm):
             self._update_errors(error)
 
 
+class FormsetRowField(forms.ModelChoiceField):
+    """A row's primary key, found among the formset's own rows (Django queries once per row)."""
+
+    def __init__(self, formset, field):
+        super().__init__(
+            field.queryset, initial=field.initial, required=False, widget=field.widget
+        )
+        self.formset = formset
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            key = self.formset.model._meta.pk.to_python(value)
+        except ValidationError:
+            key = None
+        found = self.formset._existing_object(key) if key is not None else None
+        if found is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return found
+
+
 class SiblingFormSet(BaseInlineFormSet):
     """An inline formset that the other inlines of the same page can find (get_formset_kwargs)."""
 
@@ -190,6 +221,13 @@ class SiblingFormSet(BaseInlineFormSet):
         super().__init__(*args, **kwargs)
         self.siblings = {} if siblings is None else siblings
         self.siblings[self.prefix] = self
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # Each row's id is looked up among the rows the formset has fetched, not with a
+        # query per row: a row of another agreement is refused either way.
+        name = self._pk_field.name
+        form.fields[name] = FormsetRowField(self, form.fields[name])
 
 
 # The inputs of a line-item row (the admin's, for text and whole numbers), written in Python.
@@ -391,6 +429,7 @@ class CitationInline(CitationCheck, SharedChoicesInline, admin.StackedInline):
             kwargs["widget"] = PreloadedAutocompleteSelect(
                 db_field, self.admin_site, using=kwargs.get("using")
             )
+            kwargs["form_class"] = PreloadedChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_formset(self, request, obj=None, **kwargs):

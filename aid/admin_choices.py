@@ -13,6 +13,7 @@ request, no longer:
 - PreloadedAutocompleteSelect: an autocomplete whose selected object is taken from
   objects the formset has already loaded (its rows' `select_related`), instead of one
   query per row; anything else is looked up as the admin's AutocompleteSelect does.
+  PreloadedChoiceField checks a posted value against those objects in the same way.
 - currency_datalist(): the ISO 4217 codes as one <datalist> for the whole page, the
   ledger's most used first, which every currency input of the page offers.
 """
@@ -109,6 +110,17 @@ class SharedChoicesField(forms.ModelChoiceField):
                 params={"value": value},
             )
         return found
+
+
+class PreloadedChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField whose value, if its widget already holds the object, is not queried."""
+
+    def to_python(self, value):
+        widget = getattr(self.widget, "widget", self.widget)
+        known = getattr(widget, "known", {})
+        if value not in self.empty_values and str(value) in known:
+            return known[str(value)]
+        return super().to_python(value)
 
 
 class PreloadedAutocompleteSelect(AutocompleteSelect):

@@ -36,6 +36,7 @@ from .choices import (
     TextOrigin,
     category_name,
 )
+from .constraints import BatchedCheckConstraints
 from .dates import format_date, iso_date, precision_constraints
 from .history import LedgerHistoricalRecords
 from .iso import COUNTRIES, CURRENCIES
@@ -136,11 +137,12 @@ class Category(models.Model):
         return (self.slug,)
 
 
-class Money(models.Model):
+class Money(BatchedCheckConstraints, models.Model):
     """An amount as the source states it: Decimal, ISO 4217 currency, qualifier.
 
     Abstract: Agreement (its headline figure) and LineItem each hold one. An
-    amount is optional, but an amount without a currency is not.
+    amount is optional, but an amount without a currency is not. Their many check
+    constraints are validated in one query (aid/constraints.py).
     """
 
     amount = models.DecimalField(
