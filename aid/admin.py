@@ -36,7 +36,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
@@ -192,9 +192,7 @@ class FormsetRowField(forms.ModelChoiceField):
     """A row's primary key, found among the formset's own rows (Django queries once per row)."""
 
     def __init__(self, formset, field):
-        super().__init__(
-            field.queryset, initial=field.initial, required=False, widget=field.widget
-        )
+        super().__init__(field.queryset, initial=field.initial, required=False, widget=field.widget)
         self.formset = formset
 
     def to_python(self, value):
@@ -350,18 +348,19 @@ class CitationFormSet(SiblingFormSet):
     def why_not_citable(choice, line_items):
         """Why this citation cannot support the line item it names, or None."""
         if line_items is None:
-            return None if not isinstance(choice, RowReference) else _(
-                "There are no line item rows on this page to cite."
+            return (
+                None
+                if not isinstance(choice, RowReference)
+                else gettext("There are no line item rows on this page to cite.")
             )
         if isinstance(choice, RowReference):
             if choice > line_items.total_form_count():
-                return _(
-                    "There is no line item row %(number)s: the line items above have "
-                    "%(rows)s rows."
+                return gettext(
+                    "There is no line item row %(number)s: the line items above have %(rows)s rows."
                 ) % {"number": choice, "rows": line_items.total_form_count()}
             row = line_items.forms[choice - 1]
             if choice > line_items.initial_form_count() and not row.has_changed():
-                return _(
+                return gettext(
                     "Line item row %(number)s is empty: fill it in, or cite another line item."
                 ) % {"number": choice}
         else:
@@ -370,7 +369,7 @@ class CitationFormSet(SiblingFormSet):
                 return None
             row, choice = rows[0], line_items.initial_forms.index(rows[0]) + 1
         if line_items.can_delete and row.is_valid() and line_items._should_delete_form(row):
-            return _(
+            return gettext(
                 "Line item row %(number)s is marked for deletion: cite another line item, "
                 "or keep that one."
             ) % {"number": choice}
@@ -911,6 +910,7 @@ class LineItemAdmin(MoneyEntry, ImportMixin, AgreementChildAdmin):
     class Media:
         css = {"all": ["ledger/admin.css"]}
         js = ["ledger/admin-entry.js"]
+
     import_template_name = "admin/aid/lineitem/import.html"
 
     def get_import_data_kwargs(self, **kwargs):

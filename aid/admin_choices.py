@@ -24,8 +24,8 @@ from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.forms.models import ModelChoiceIterator
 from django.db.models import Count
+from django.forms.models import ModelChoiceIterator
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
@@ -165,11 +165,12 @@ def currencies_by_use():
             used.update(dict(rows.annotate(n=Count("pk")).order_by()))
         return [code for code, _ in sorted(used.items(), key=lambda row: (-row[1], row[0]))]
 
-    used = [code for code in cache.get_or_set("aid:currencies-by-use", count, CURRENCY_USE_SECONDS)]
+    used = cache.get_or_set("aid:currencies-by-use", count, CURRENCY_USE_SECONDS)
     return [*used, *sorted(CURRENCIES - set(used))]
 
 
 def currency_datalist(list_id):
     """One <datalist> of currency codes for every currency input of a page."""
-    options = format_html_join("", '<option value="{}"></option>', ((c,) for c in currencies_by_use()))
+    codes = ((code,) for code in currencies_by_use())
+    options = format_html_join("", '<option value="{}"></option>', codes)
     return format_html('<datalist id="{}">{}</datalist>', list_id, options)

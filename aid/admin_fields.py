@@ -59,7 +59,10 @@ class RowSelect(forms.Select):
             html = format_html_join(
                 "",
                 '<option value="{}"{}>{}</option>',
-                ((option["value"], flatatt(option["attrs"]), option["label"]) for option in options),
+                (
+                    (option["value"], flatatt(option["attrs"]), option["label"])
+                    for option in options
+                ),  # noqa: E501
             )
             groups.append(
                 format_html('<optgroup label="{}">{}</optgroup>', group_name, html)
