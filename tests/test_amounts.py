@@ -40,9 +40,10 @@ def test_reads_separators_and_words_exactly(typed, expected):
     assert str(amount) == expected
 
 
-def test_exact_where_a_float_is_not():
-    assert parse_amount("1.1 million") == Decimal("1100000")
-    assert 1.1 * 10**6 != 1_100_000  # why the parser never goes through a float
+def test_exact_at_every_digit_where_a_float_would_round():
+    # 18 significant digits, the column's: a float keeps about 16.
+    assert parse_amount("1,234,567,890,123,456.78") == Decimal("1234567890123456.78")
+    assert Decimal(float("1234567890123456.78")) != Decimal("1234567890123456.78")
 
 
 @pytest.mark.parametrize("blank", ["", "   ", None])
