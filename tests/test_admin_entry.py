@@ -32,8 +32,6 @@ from .factories import (
 from .test_admin import (
     admin_url,
     agreement_form,
-    analyst,  # noqa: F401 (a fixture)
-    analyst_client,  # noqa: F401 (a fixture)
     citation_row,
     form_errors,
     line_item_row,
@@ -43,6 +41,12 @@ from .test_admin import (
 pytestmark = pytest.mark.django_db
 
 JETS_PASSAGE = "30 F-16 fighter jets by 2028"
+
+
+@pytest.fixture
+def analyst_client(client):
+    client.force_login(make_user("analyst", ["Analysts"]))
+    return client
 
 
 def add(client, line_items=(), citations=(), **fields):
@@ -170,7 +174,8 @@ class TestCurrencyCodes:
         assert codes[:4] == ["SEK", "DKK", "NOK", "AED"]  # by use, then the rest A–Z
         assert len(codes) == len(set(codes)) > 170
         # Each row types its code against the list; no row carries a select of 180 codes.
-        assert html.count('list="iso-currencies"') == 7 + 3  # rows, a blank row, the template, headline
+        # The rows, a blank row, the template row, the headline.
+        assert html.count('list="iso-currencies"') == 7 + 3
         assertNotContains(page, '<select name="line_items-0-currency"', html=False)
 
     def test_a_line_items_own_page_offers_the_list_too(self, superuser_client):
