@@ -36,7 +36,7 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
@@ -152,13 +152,24 @@ class MoneyEntry:
     The page lists the currencies once, in a <datalist> (currency_datalist).
     """
 
+    ENTRY_HELP = {
+        "amount": gettext_lazy(
+            "In units of the currency, in figures or words: 977,000,000, 977 000 000, "
+            "977 million or 977m for €977 million."
+        ),
+        "currency": gettext_lazy(
+            "ISO 4217 code, e.g. EUR (in any case; the list suggests the ledger's most "
+            "used first). Required with an amount."
+        ),
+    }
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name in ("amount", "currency") and db_field.model in (Agreement, LineItem):
             field_class = AmountField if db_field.name == "amount" else CurrencyField
             return field_class(
                 required=False,
                 label=capfirst(db_field.verbose_name),
-                help_text=db_field.help_text,
+                help_text=self.ENTRY_HELP[db_field.name],
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
