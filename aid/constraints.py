@@ -5,14 +5,17 @@ savepoint when in a transaction: three queries per constraint. An agreement and 
 item have a dozen each, so saving an agreement with one changed line item spent 72
 queries on them (issue #13). Here every check condition of the record is one column of a
 single SELECT, in one savepoint; the results, messages and error codes are Django's. A
-condition that names an excluded field is skipped, as Django skips it; if the database
-cannot evaluate the batch, each constraint is validated as Django does.
+condition that names an excluded field is skipped, as Django skips it; an empty field is a
+typed NULL, so that PostgreSQL can evaluate a condition on it (Django's own check of
+`EXTRACT(DAY FROM NULL)` fails there, is logged and passes; in the database the condition
+is unknown, and passes too). If the database cannot evaluate the batch, each constraint is
+validated as Django does.
 """
 
 from django.core.exceptions import FieldError, ValidationError
 from django.db import DatabaseError, connections, router, transaction
 from django.db.models import BooleanField, CheckConstraint, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.sql import Query
 from django.db.models.sql.constants import SINGLE
 
@@ -24,9 +27,13 @@ def failed_checks(instance, checks, exclude, using):
     for model_class, _ in checks:
         against |= instance._get_field_expression_map(meta=model_class._meta, exclude=exclude)
     for name, value in against.items():
-        query.add_annotation(
-            value if hasattr(value, "resolve_expression") else Value(value), name, select=False
-        )
+        if not hasattr(value, "resolve_expression"):
+            value = Value(value)
+        elif isinstance(value, Value) and value.value is None and value._output_field_or_none:
+            # A typed NULL: PostgreSQL has no EXTRACT(DAY FROM NULL) for an untyped one,
+            # and one failing column would fail the whole batch.
+            value = Cast(value, output_field=value.output_field)
+        query.add_annotation(value, name, select=False)
     evaluated = []
     for index, (_, constraint) in enumerate(checks):
         # Unknown (NULL) passes, as in the database: COALESCE(condition, true).
