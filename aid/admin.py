@@ -54,6 +54,7 @@ from .admin_fields import (
     AmountField,
     CitedLineItemField,
     CurrencyField,
+    RowHiddenInput,
     RowNumberInput,
     RowReference,
     RowSelect,
@@ -237,6 +238,10 @@ class SiblingFormSet(BaseInlineFormSet):
         # query per row: a row of another agreement is refused either way.
         name = self._pk_field.name
         form.fields[name] = FormsetRowField(self, form.fields[name])
+        # Hidden inputs of every row written without a template, as the row's widgets.
+        for field in (form.fields[name], form.fields.get(self.fk.name)):
+            if field is not None and type(field.widget) is forms.HiddenInput:
+                field.widget = RowHiddenInput(field.widget.attrs)
 
 
 # The inputs of a line-item row (the admin's, for text and whole numbers), written in Python.

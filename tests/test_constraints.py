@@ -599,9 +599,13 @@ class TestCheckConstraintsInOneQuery:
         item = build_line_item(
             amount=Decimal("-5"), currency="", quantity=None, unit="aircraft", stage="sold"
         )
-        with transaction.atomic(), django_assert_num_queries(3):  # savepoint, SELECT, release
-            with pytest.raises(ValidationError) as refused:
-                item.validate_constraints()
+        # A savepoint, the SELECT, its release.
+        with (
+            transaction.atomic(),
+            django_assert_num_queries(3),
+            pytest.raises(ValidationError) as refused,
+        ):
+            item.validate_constraints()
         messages = set(refused.value.messages)
         assert messages == {
             "An amount cannot be negative.",
