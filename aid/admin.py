@@ -922,12 +922,12 @@ class LineItemAdmin(MoneyEntry, ImportMixin, AgreementChildAdmin):
     resource_classes = [LineItemResource]
     change_form_template = "admin/aid/lineitem/change_form.html"
     import_formats = [CSV]
+    import_template_name = "admin/aid/lineitem/import.html"
 
     class Media:
+        # Amounts in words and currency codes, as on the agreement's page (MoneyEntry).
         css = {"all": ["ledger/admin.css"]}
         js = ["ledger/admin-entry.js"]
-
-    import_template_name = "admin/aid/lineitem/import.html"
 
     def get_import_data_kwargs(self, **kwargs):
         # One transaction, rolled back if any row is invalid: all rows or none.
