@@ -6,7 +6,7 @@ PORT   ?= 8000
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test serve backup restore setup messages locale seed lint format bench load faults clean
+.PHONY: run test serve backup restore setup messages locale seed lint format bench bench-entry load faults clean
 
 run: setup messages
 	DJANGO_DEBUG=1 $(BIN)/python manage.py migrate --no-input
@@ -83,6 +83,11 @@ BENCH_VENV := bench/.venv
 
 bench: setup $(BENCH_VENV)/.installed
 	$(BIN)/python bench/run.py
+
+# `make bench-entry`: the agreement's admin page at 50 line items, rendered and saved
+# (bench/entry.py); DATABASE_URL=postgres://... for PostgreSQL.
+bench-entry: setup
+	$(BIN)/python bench/entry.py
 
 # `make load`: 10, 50 and 200 concurrent readers (Locust, in bench/.venv) against gunicorn on
 # PostgreSQL, with the seed data and a million synthetic line items, beside Datasette; writes

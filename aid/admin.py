@@ -24,19 +24,43 @@ from functools import partial
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.widgets import (
+    AdminBigIntegerFieldWidget,
+    AdminIntegerFieldWidget,
+    AdminTextInputWidget,
+)
 from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext, gettext_lazy
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import documents, locking, passages, review
 from .admin_candidates import AgreementFromCandidate, SourceCandidates
-from .admin_choices import PreloadedAutocompleteSelect, SharedChoicesField
+from .admin_choices import (
+    PreloadedAutocompleteSelect,
+    PreloadedChoiceField,
+    SharedChoicesField,
+    currency_datalist,
+)
+from .admin_fields import (
+    CURRENCY_LIST_ID,
+    ROW_LABEL,
+    AmountField,
+    CitedLineItemField,
+    CurrencyField,
+    RowHiddenInput,
+    RowNumberInput,
+    RowReference,
+    RowSelect,
+    RowTextInput,
+)
 from .admin_review import InRevisionFilter, ReviewFilter, ReviewViews
 from .choices import Status, TextFormat
 from .importing import LineItemResource
@@ -124,10 +148,125 @@ class SharedChoicesInline:
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class LineItemInline(SharedChoicesInline, admin.TabularInline):
-    """What the agreement contains, one row per line item."""
+class MoneyEntry:
+    """Amounts typed as analysts read them ("13.3 billion"), currencies typed as codes.
+
+    The page lists the currencies once, in a <datalist> (currency_datalist).
+    """
+
+    ENTRY_HELP = {
+        "amount": gettext_lazy(
+            "In units of the currency, in figures or words: 977,000,000, 977 000 000, "
+            "977 million or 977m for €977 million."
+        ),
+        "currency": gettext_lazy(
+            "ISO 4217 code, e.g. EUR (in any case; the list suggests the ledger's most "
+            "used first). Required with an amount."
+        ),
+    }
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in ("amount", "currency") and db_field.model in (Agreement, LineItem):
+            field_class = AmountField if db_field.name == "amount" else CurrencyField
+            return field_class(
+                required=False,
+                label=capfirst(db_field.verbose_name),
+                help_text=self.ENTRY_HELP[db_field.name],
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context["currency_datalist"] = currency_datalist(CURRENCY_LIST_ID)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+class EditedRowsForm(forms.ModelForm):
+    """An inline row that is validated in full only when it is new or changed.
+
+    Django saves only the rows of a formset that changed, yet validates every one: on
+    an agreement of 50 line items that was ~1,200 queries for a save that changed one
+    (each row's foreign keys looked up, each check constraint run as a query). A row sent
+    back as it was shown holds the values stored, which the database's constraints
+    already hold, and is not written: only the model's clean() runs on it, for rules that
+    involve other records (the agreement may change in the same save).
+    """
+
+    def _post_clean(self):
+        if self.instance.pk is None or self.has_changed():
+            super()._post_clean()
+            return
+        try:
+            self.instance.clean()
+        except ValidationError as error:
+            self._update_errors(error)
+
+
+class FormsetRowField(forms.ModelChoiceField):
+    """A row's primary key, found among the formset's own rows (Django queries once per row)."""
+
+    def __init__(self, formset, field):
+        super().__init__(field.queryset, initial=field.initial, required=False, widget=field.widget)
+        self.formset = formset
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            key = self.formset.model._meta.pk.to_python(value)
+        except ValidationError:
+            key = None
+        found = self.formset._existing_object(key) if key is not None else None
+        if found is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return found
+
+
+class SiblingFormSet(BaseInlineFormSet):
+    """An inline formset that the other inlines of the same page can find (get_formset_kwargs)."""
+
+    def __init__(self, *args, siblings=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.siblings = {} if siblings is None else siblings
+        self.siblings[self.prefix] = self
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # Each row's id is looked up among the rows the formset has fetched, not with a
+        # query per row: a row of another agreement is refused either way.
+        name = self._pk_field.name
+        form.fields[name] = FormsetRowField(self, form.fields[name])
+        # Hidden inputs of every row written without a template, as the row's widgets.
+        for field in (form.fields[name], form.fields.get(self.fk.name)):
+            if field is not None and type(field.widget) is forms.HiddenInput:
+                field.widget = RowHiddenInput(field.widget.attrs)
+
+
+# The inputs of a line-item row (the admin's, for text and whole numbers), written in Python.
+PYTHON_RENDERED = {
+    forms.TextInput: RowTextInput,
+    AdminTextInputWidget: RowTextInput,
+    forms.NumberInput: RowNumberInput,
+    AdminIntegerFieldWidget: RowNumberInput,
+    AdminBigIntegerFieldWidget: RowNumberInput,
+}
+
+
+class LineItemInline(MoneyEntry, SharedChoicesInline, admin.StackedInline):
+    """What the agreement contains: one block per line item, its fields in a grid.
+
+    A tabular row of these fields was 2,361 px wide; the grid fits a laptop, with each
+    field's help given once above the rows (templates/admin/aid/agreement/
+    line_items_inline.html). The rows' widgets are written in Python (aid/admin_fields.py).
+    """
 
     model = LineItem
+    form = EditedRowsForm
+    formset = SiblingFormSet
+    template = "admin/aid/agreement/line_items_inline.html"
     extra = 1
     show_change_link = True
     view_on_site = staticmethod(site_url)
@@ -136,7 +275,7 @@ class LineItemInline(SharedChoicesInline, admin.TabularInline):
         # A published agreement's rows are shown read-only, with their category's name.
         return super().get_queryset(request).select_related("category")
 
-    # Notes are left to the line item's own page: the row is wide enough.
+    # Notes are left to the line item's own page.
     fields = [
         "category",
         "description",
@@ -153,9 +292,44 @@ class LineItemInline(SharedChoicesInline, admin.TabularInline):
         "stage",
     ]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "category":
+            # A plain select: no add/change links in every row (categories are the
+            # migrations' and change only by a superuser, on their own page).
+            field = self.formfield_for_foreignkey(db_field, request, widget=RowSelect, **kwargs)
+        elif db_field.choices and db_field.name != "currency":
+            field = db_field.formfield(widget=RowSelect, **kwargs)
+        else:
+            field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is None:
+            return None
+        if type(field.widget) in PYTHON_RENDERED:
+            field.widget = PYTHON_RENDERED[type(field.widget)](field.widget.attrs)
+        if field.help_text:
+            # Given once above the rows, each row's input pointing to it.
+            field.widget.attrs["aria-describedby"] = f"line_items-help-{db_field.name}"
+            field.help_text = ""
+        return field
 
-class CitationFormSet(BaseInlineFormSet):
-    """An agreement's citations, their sources fetched with them."""
+    def row_help(self):
+        """(field name, label, help) of each field that has help, for the rows' shared help."""
+        rows = []
+        for name in self.fields:
+            field = LineItem._meta.get_field(name)
+            if field.help_text:
+                rows.append((name, capfirst(field.verbose_name), field.help_text))
+        return rows
+
+
+class CitationFormSet(SiblingFormSet):
+    """An agreement's citations, their sources fetched with them.
+
+    A citation may name a line item of the same form by its row ("Line item row 2"): the
+    row is checked against the line-item inline of the same POST, and resolved to the line
+    item once that inline is saved (AgreementAdmin.save_related saves it first).
+    """
+
+    line_items_prefix = "line_items"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,6 +340,76 @@ class CitationFormSet(BaseInlineFormSet):
         known = getattr(getattr(widget, "widget", widget), "known", None)
         if known is not None:
             known.update({str(row.source_id): row.source for row in self.get_queryset()})
+        line_item = self.form.base_fields.get("line_item")
+        line_items = self.siblings.get(self.line_items_prefix)
+        if isinstance(line_item, CitedLineItemField) and line_items is not None:
+            # The new rows, numbered as the inline numbers them (#1, #2, …).
+            line_item.new_rows = range(
+                line_items.initial_form_count() + 1, line_items.total_form_count() + 1
+            )
+
+    def clean(self):
+        super().clean()
+        line_items = self.siblings.get(self.line_items_prefix)
+        for form in self.forms:
+            if not form.has_changed() or self._should_delete_form(form):
+                continue
+            choice = getattr(form, "line_item_row", None) or form.cleaned_data.get("line_item")
+            if choice is None:
+                continue
+            problem = self.why_not_citable(choice, line_items)
+            if problem:
+                form.add_error("line_item", problem)
+
+    @staticmethod
+    def why_not_citable(choice, line_items):
+        """Why this citation cannot support the line item it names, or None."""
+        if line_items is None:
+            return (
+                None
+                if not isinstance(choice, RowReference)
+                else gettext("There are no line item rows on this page to cite.")
+            )
+        if isinstance(choice, RowReference):
+            if choice > line_items.total_form_count():
+                return gettext(
+                    "There is no line item row %(number)s: the line items above have %(rows)s rows."
+                ) % {"number": choice, "rows": line_items.total_form_count()}
+            row = line_items.forms[choice - 1]
+            if choice > line_items.initial_form_count() and not row.has_changed():
+                return gettext(
+                    "Line item row %(number)s is empty: fill it in, or cite another line item."
+                ) % {"number": choice}
+        else:
+            rows = [form for form in line_items.initial_forms if form.instance.pk == choice.pk]
+            if not rows:
+                return None
+            row, choice = rows[0], line_items.initial_forms.index(rows[0]) + 1
+        if line_items.can_delete and row.is_valid() and line_items._should_delete_form(row):
+            return gettext(
+                "Line item row %(number)s is marked for deletion: cite another line item, "
+                "or keep that one."
+            ) % {"number": choice}
+        return None
+
+    def save(self, commit=True):
+        line_items = self.siblings.get(self.line_items_prefix)
+        for form in self.forms:
+            row = getattr(form, "line_item_row", None)
+            if row is not None:
+                # Saved a moment ago, in the same request (AgreementAdmin.save_related).
+                form.instance.line_item = line_items.forms[row - 1].instance
+        return super().save(commit)
+
+
+class CitationForm(EditedRowsForm):
+    """A citation row: its line item is a saved one, or a row of the same form."""
+
+    def clean_line_item(self):
+        choice = self.cleaned_data.get("line_item")
+        self.line_item_row = choice if isinstance(choice, RowReference) else None
+        # The row's line item does not exist yet: CitationFormSet sets it on saving.
+        return None if self.line_item_row else choice
 
 
 class CitationCheck:
@@ -179,11 +423,13 @@ class CitationCheck:
 class CitationInline(CitationCheck, SharedChoicesInline, admin.StackedInline):
     """The passages that support the agreement or one of its line items.
 
-    A new agreement has no line items to offer yet: its citations support the
-    agreement as a whole until it is saved and its line items can be chosen.
+    A citation names one of the agreement's saved line items, or a new one by its row
+    in the line-item inline above ("Line item row 2"): a new agreement, its line items
+    and the citations of each are entered in one save (CitationFormSet).
     """
 
     model = Citation
+    form = CitationForm
     formset = CitationFormSet
     view_on_site = staticmethod(site_url)
     extra = 1
@@ -199,6 +445,7 @@ class CitationInline(CitationCheck, SharedChoicesInline, admin.StackedInline):
             kwargs["widget"] = PreloadedAutocompleteSelect(
                 db_field, self.admin_site, using=kwargs.get("using")
             )
+            kwargs["form_class"] = PreloadedChoiceField
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_formset(self, request, obj=None, **kwargs):
@@ -212,6 +459,12 @@ class CitationInline(CitationCheck, SharedChoicesInline, admin.StackedInline):
     def formfield_for_dbfield(self, db_field, request, agreement=None, **kwargs):
         if db_field.name == "line_item":
             kwargs["queryset"] = self.line_item_choices(agreement)
+            # Its saved line items and the new rows of the same form (CitationFormSet).
+            # data-row-label: the label of the rows a script offers as they are added.
+            widget = RowSelect(attrs={"data-row-label": ROW_LABEL})
+            return self.formfield_for_foreignkey(
+                db_field, request, form_class=CitedLineItemField, widget=widget, **kwargs
+            )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     @staticmethod
@@ -284,7 +537,7 @@ class AgreementForm(forms.ModelForm):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(AgreementFromCandidate, ReviewViews, SimpleHistoryAdmin):
+class AgreementAdmin(AgreementFromCandidate, MoneyEntry, ReviewViews, SimpleHistoryAdmin):
     """An agreement is entered on one page: its fields, line items and citations.
 
     Analysts save drafts and mark them ready for review; a user with the publish
@@ -488,8 +741,20 @@ class AgreementAdmin(AgreementFromCandidate, ReviewViews, SimpleHistoryAdmin):
             obj.version = locking.claim(obj.pk, form.cleaned_data["base_version"])
         super().save_model(request, obj, form, change)
 
+    class Media:
+        js = ["ledger/admin-entry.js"]
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        # The page's inline formsets know one another: a citation may cite a line item
+        # row of the same POST (CitationFormSet).
+        siblings = request.__dict__.setdefault("agreement_formsets", {})
+        return super().get_formset_kwargs(request, obj, inline, prefix) | {"siblings": siblings}
+
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
+        # Line items first: a citation of a new line item's row needs that item saved.
+        form.save_m2m()
+        for formset in sorted(formsets, key=lambda formset: formset.model is not LineItem):
+            self.save_formset(request, form, formset, change=change)
         obj = form.instance
         if not getattr(obj, "publish_after_related", False):
             return
@@ -652,12 +917,18 @@ class AgreementChildAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(LineItem)
-class LineItemAdmin(ImportMixin, AgreementChildAdmin):
+class LineItemAdmin(MoneyEntry, ImportMixin, AgreementChildAdmin):
     """Line items; the change list's Import button takes a CSV of them (aid/importing.py)."""
 
     resource_classes = [LineItemResource]
+    change_form_template = "admin/aid/lineitem/change_form.html"
     import_formats = [CSV]
     import_template_name = "admin/aid/lineitem/import.html"
+
+    class Media:
+        # Amounts in words and currency codes, as on the agreement's page (MoneyEntry).
+        css = {"all": ["ledger/admin.css"]}
+        js = ["ledger/admin-entry.js"]
 
     def get_import_data_kwargs(self, **kwargs):
         # One transaction, rolled back if any row is invalid: all rows or none.

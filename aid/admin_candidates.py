@@ -33,6 +33,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from .admin_fields import RowReference
 from .candidates import find_candidates
 from .choices import Basis, Status
 from .models import Agreement, Category, Citation, Donor, LineItem, Source
@@ -348,7 +349,14 @@ def build_prefill(source, candidate):
                 % {"agreements": ", ".join(f"“{cite.agreement}”" for cite in already)},
             )
         )
-    citations = [{"source": source.pk, "passage": candidate.passage}]
+    # The passage supports each figure it gives a row (cited by the row's number: the rows
+    # are saved first, aid/admin_fields.py RowReference), and the agreement as a whole when
+    # it holds the headline amount or no row holds a figure.
+    cite = {"source": source.pk, "passage": candidate.passage}
+    rows = [number for number, row in enumerate(line_items, start=1) if row]
+    citations = [cite | {"line_item": RowReference(number).value} for number in rows]
+    if not citations or "amount" in agreement:
+        citations.insert(0, cite)
     return Prefill(source, candidate, agreement, line_items, citations, notes)
 
 

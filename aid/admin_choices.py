@@ -13,13 +13,27 @@ request, no longer:
 - PreloadedAutocompleteSelect: an autocomplete whose selected object is taken from
   objects the formset has already loaded (its rows' `select_related`), instead of one
   query per row; anything else is looked up as the admin's AutocompleteSelect does.
+  PreloadedChoiceField checks a posted value against those objects in the same way.
+- currency_datalist(): the ISO 4217 codes as one <datalist> for the whole page, the
+  ledger's most used first, which every currency input of the page offers.
 """
+
+from collections import Counter
 
 from django import forms
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.forms.models import ModelChoiceIterator
 from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+
+from .iso import CURRENCIES
+
+# Counting currencies reads every line item (a million, bench/README.md): the order of
+# suggestions may lag the data by this long.
+CURRENCY_USE_SECONDS = 3600
 
 
 class SharedRows:
@@ -98,6 +112,17 @@ class SharedChoicesField(forms.ModelChoiceField):
         return found
 
 
+class PreloadedChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField whose value, if its widget already holds the object, is not queried."""
+
+    def to_python(self, value):
+        widget = getattr(self.widget, "widget", self.widget)
+        known = getattr(widget, "known", {})
+        if value not in self.empty_values and str(value) in known:
+            return known[str(value)]
+        return super().to_python(value)
+
+
 class PreloadedAutocompleteSelect(AutocompleteSelect):
     """An AutocompleteSelect that renders an already loaded selected object without a query.
 
@@ -126,3 +151,26 @@ class PreloadedAutocompleteSelect(AutocompleteSelect):
                 self.create_option(name, getattr(obj, to_field), label, True, len(options))
             )
         return [(None, options, 0)]
+
+
+def currencies_by_use():
+    """Every ISO 4217 code: those of line items and agreements by how often, then the rest."""
+
+    def count():
+        from .models import Agreement, LineItem
+
+        used = Counter()
+        for model in (LineItem, Agreement):
+            rows = model.objects.exclude(currency="").values_list("currency")
+            used.update(dict(rows.annotate(n=Count("pk")).order_by()))
+        return [code for code, _ in sorted(used.items(), key=lambda row: (-row[1], row[0]))]
+
+    used = cache.get_or_set("aid:currencies-by-use", count, CURRENCY_USE_SECONDS)
+    return [*used, *sorted(CURRENCIES - set(used))]
+
+
+def currency_datalist(list_id):
+    """One <datalist> of currency codes for every currency input of a page."""
+    codes = ((code,) for code in currencies_by_use())
+    options = format_html_join("", '<option value="{}"></option>', codes)
+    return format_html('<datalist id="{}">{}</datalist>', list_id, options)

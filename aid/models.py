@@ -36,6 +36,7 @@ from .choices import (
     TextOrigin,
     category_name,
 )
+from .constraints import BatchedCheckConstraints
 from .dates import format_date, iso_date, precision_constraints
 from .history import LedgerHistoricalRecords
 from .iso import COUNTRIES, CURRENCIES
@@ -136,11 +137,12 @@ class Category(models.Model):
         return (self.slug,)
 
 
-class Money(models.Model):
+class Money(BatchedCheckConstraints, models.Model):
     """An amount as the source states it: Decimal, ISO 4217 currency, qualifier.
 
     Abstract: Agreement (its headline figure) and LineItem each hold one. An
-    amount is optional, but an amount without a currency is not.
+    amount is optional, but an amount without a currency is not. Their many check
+    constraints are validated in one query (aid/constraints.py).
     """
 
     amount = models.DecimalField(
@@ -1308,13 +1310,13 @@ class Citation(models.Model):
             and self.line_item.agreement_id != self.agreement_id
         ):
             errors["line_item"] = "This line item belongs to another agreement."
-        if self.source_id and self.passage:
+        # A new or edited passage must be found. One that was saved before and is not
+        # edited now stays as its check left it (an unchecked citation from before texts
+        # were stored, say): shown as not verified, never refused on every later save of
+        # its agreement; so it is not searched again here (saving checks it anyway).
+        if self.source_id and self.passage and self.is_new_or_changed():
             self.locate()
-            # A new or edited passage must be found. One that was saved before and is
-            # not edited now stays as its check left it (an unchecked citation from
-            # before texts were stored, say): shown as not verified, never refused on
-            # every later save of its agreement.
-            if not self.is_checked and self.is_new_or_changed():
+            if not self.is_checked:
                 if not self.source.has_text:
                     errors["source"] = NO_SOURCE_TEXT
                 else:

@@ -7,6 +7,7 @@ browser is a failure, so a green CI always means the browser tests ran.
 
 import csv
 import io
+from decimal import Decimal
 from importlib import import_module
 
 import pytest
@@ -191,7 +192,7 @@ def test_admin_pages_break_no_content_security_policy(watched, django_user_model
     page.locator(".select2-search__field").fill("Spa")
     page.locator(".select2-results__option", has_text="Spain").wait_for()
     page.keyboard.press("Escape")
-    rows = page.locator("#line_items-group tr.form-row:not(.empty-form)")
+    rows = page.locator("#line_items-group .inline-related:not(.empty-form)")
     shown = rows.count()
     page.locator("#line_items-group .add-row a").click()
     assert rows.count() == shown + 1
@@ -309,3 +310,69 @@ def test_analyst_uploads_a_pdf_and_finds_every_passage_in_its_text(page, tmp_pat
         if passages.find_passage(stored.text, citation.passage) is None
     ]
     assert missing == []
+
+
+def test_an_agreement_with_two_items_and_an_item_citation_is_entered_in_one_save(watched):
+    """Issue #13: amounts in words, a currency in lower case, and a citation of row 2 of the
+    line items, all on the add page, saved once."""
+    from aid.models import Agreement, Donor
+
+    from .factories import SOURCE_FILE
+
+    page, blocked = watched
+    make_user("editor", is_superuser=True, password="a long test password")
+    log_in(page, "editor", "a long test password")
+    weekly = Source.objects.get(file=SOURCE_FILE)
+    page.goto("/admin/aid/agreement/add/")
+    page.locator(".field-donor .select2-selection").click()
+    page.locator(".select2-search__field").fill("Belg")
+    page.locator(".select2-results__option", has_text="Belgium").click()
+    page.locator("#id_title").fill("Belgium–Ukraine security agreement, as entered")
+    page.locator("#id_kind").select_option("security-agreement")
+    page.locator("#id_announced_on").fill("28/05/2024")
+
+    first = page.locator("#line_items-0")
+    first.get_by_label("Category").select_option(label="Funding")
+    first.get_by_label("Description").fill("at least €977 million in military aid")
+    first.get_by_label("Amount").fill("977m")
+    first.get_by_label("Currency").fill("eur")
+    # How the ledger reads it, before saving.
+    assert first.locator(".amount-reading").inner_text() == "EUR 977,000,000 = 977 million"
+    first.get_by_label("Amount").fill("977,0")
+    assert "Not an amount the ledger reads" in first.locator(".amount-reading").inner_text()
+    first.get_by_label("Amount").fill("0.977 billion")
+    assert first.locator(".amount-reading").inner_text() == "EUR 977,000,000 = 977 million"
+
+    page.locator("#line_items-group .add-row a").click()
+    second = page.locator("#line_items-1")
+    second.get_by_label("Category").select_option(label="Aircraft")
+    second.get_by_label("Description").fill("F-16 fighter jets")
+    second.get_by_label("Quantity").fill("30")
+
+    citation = page.locator("#citations-0")
+    citation.locator(".select2-selection").click()
+    page.locator(".select2-search__field").fill("Weekly")
+    page.locator(".select2-results__option", has_text=weekly.title).click()
+    # Row 2 was added by the page's script, and is offered for the citation.
+    citation.get_by_label("Line item").select_option(label="Line item row 2")
+    citation.get_by_label("Passage").fill("30 F-16 fighter jets by 2028")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_load_state("load")
+    assert page.locator(".errorlist, .errornote").all_inner_texts() == [], "not saved"
+    page.wait_for_url("**/admin/aid/agreement/")
+    assert blocked() == []
+
+    agreement = Agreement.objects.get(title="Belgium–Ukraine security agreement, as entered")
+    assert agreement.donor == Donor.objects.get(name="Belgium")
+    money, jets = agreement.line_items.order_by("pk")
+    assert (money.amount, money.currency) == (Decimal("977000000"), "EUR")
+    cited = agreement.citations.get()
+    assert cited.line_item == jets and cited.is_checked
+
+    # Opened again, the amount is shown grouped, and read beside it.
+    page.goto(f"/admin/aid/agreement/{agreement.pk}/change/")
+    amount = page.locator("#line_items-0").get_by_label("Amount")
+    assert amount.input_value() == "977,000,000"
+    assert page.locator("#line_items-0 .amount-reading").inner_text() == (
+        "EUR 977,000,000 = 977 million"
+    )

@@ -247,7 +247,11 @@ class TestTheDraftFromACandidate:
             "unit": "aircraft",
             "period_end_year": 2028,
         }
-        assert rows["citations"] == [{"source": weekly.pk, "passage": BELGIUM}]
+        # The passage cites each row's figure, by the row's number (saved first).
+        assert rows["citations"] == [
+            {"source": weekly.pk, "passage": BELGIUM, "line_item": "row-1"},
+            {"source": weekly.pk, "passage": BELGIUM, "line_item": "row-2"},
+        ]
         # The fixture cites it already: the analyst is told, not stopped.
         assert any("already cited by" in message for message in messages_of(response))
 
@@ -270,10 +274,12 @@ class TestTheDraftFromACandidate:
             (None, "", Qualifier.EXACT, 30),
             (Decimal("977000000.00"), "EUR", Qualifier.AT_LEAST, None),
         ]
-        (citation,) = draft.citations.all()
-        assert citation.line_item is None  # it supports the agreement as a whole
-        assert citation.is_checked
-        assert weekly.text[citation.start : citation.end] == citation.passage == BELGIUM
+        citations = draft.citations.order_by("line_item__description")
+        # Each figure cites the passage, in one save (the rows are saved first).
+        assert [citation.line_item for citation in citations] == items
+        for citation in citations:
+            assert citation.is_checked
+            assert weekly.text[citation.start : citation.end] == citation.passage == BELGIUM
 
     def test_a_package_s_one_amount_is_its_headline(self, superuser_client):
         source = make_source_with_text(
@@ -374,4 +380,6 @@ def test_analyst_opens_a_draft_from_a_passage_and_saves_it(page):
     draft = Agreement.objects.get(title="Belgium: at least €977 million in military aid")
     assert draft.status == Status.DRAFT
     assert draft.line_items.count() == 2
-    assert draft.citations.get().is_checked
+    citations = draft.citations.all()
+    assert {citation.line_item for citation in citations} == set(draft.line_items.all())
+    assert all(citation.is_checked for citation in citations)

@@ -587,3 +587,57 @@ class TestCitation:
         citation.full_clean()
         citation.save()
         assert Citation.objects.get(pk=citation.pk).passage == SOURCE_PASSAGE
+
+
+class TestCheckConstraintsInOneQuery:
+    """aid/constraints.py: a record's check constraints validated in one query, with Django's
+    messages, each broken one reported."""
+
+    def test_every_broken_constraint_is_reported_from_one_query(self, django_assert_num_queries):
+        from .factories import build_line_item
+
+        item = build_line_item(
+            amount=Decimal("-5"), currency="", quantity=None, unit="aircraft", stage="sold"
+        )
+        # A savepoint, the SELECT, its release.
+        with (
+            transaction.atomic(),
+            django_assert_num_queries(3),
+            pytest.raises(ValidationError) as refused,
+        ):
+            item.validate_constraints()
+        messages = set(refused.value.messages)
+        assert messages == {
+            "An amount cannot be negative.",
+            "An amount needs its currency, and a currency needs an amount.",
+            "A unit needs a quantity.",
+            "Unknown stage.",
+        }
+
+    def test_the_same_verdicts_as_djangos_check_of_each(self):
+        from django.db.models import Model
+
+        from .factories import build_agreement, build_line_item
+
+        records = [
+            build_line_item(amount=Decimal("1"), currency="XYZ"),
+            build_line_item(period_start_year=2028, period_end_year=2024),
+            build_agreement(announced_on=date(2024, 5, 28), announced_precision=Precision.MONTH),
+            build_agreement(signed_on=None),  # an empty date: its precision rules pass
+            build_agreement(),
+        ]
+        for record in records:
+            verdicts = []
+            for validate in (type(record).validate_constraints, Model.validate_constraints):
+                try:
+                    validate(record)
+                    verdicts.append(set())
+                except ValidationError as error:
+                    verdicts.append(set(error.messages))
+            assert verdicts[0] == verdicts[1], record
+
+    def test_an_excluded_field_is_not_checked(self):
+        from .factories import build_line_item
+
+        item = build_line_item(amount=Decimal("-5"), currency="EUR")
+        item.validate_constraints(exclude={"amount"})

@@ -210,3 +210,46 @@ class TestFiltersNeverLie:
         link.click()
         page.wait_for_url("**/items/?category=air-defence")
         assert page.locator("#sentence").inner_text() == "2 line items in Air defence."
+
+
+class TestAdminAgreementPageFitsALaptop:
+    """Issue #13: the agreement page's line items were a table 2,361 px wide."""
+
+    def test_no_sideways_scroll_on_the_add_page_and_an_agreement_with_items(self, new_page):
+        from aid.choices import Status
+
+        from .factories import make_user
+        from .test_browser import log_in
+
+        make_user("editor", is_superuser=True, password="a long test password")
+        agreement = make_agreement(status=Status.DRAFT)
+        for index in range(12):
+            make_line_item(
+                agreement=agreement,
+                description=f"Item {index}, as the source words it at some length",
+                amount=Decimal("13300000000"),
+                currency="SEK",
+            )
+        make_citation(agreement=agreement)
+        page = new_page(viewport=LAPTOP)
+        log_in(page, "editor", "a long test password")
+        wide = []
+        # The add page, a draft with items, a published agreement (read-only rows).
+        for path in (
+            "/admin/aid/agreement/add/",
+            f"/admin/aid/agreement/{agreement.pk}/change/",
+            "/admin/aid/agreement/2/change/",
+        ):
+            page.goto(path)
+            fits = page.evaluate(
+                "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+            )
+            if not fits:
+                wide.append((path, page_width(page)))
+        assert wide == [], "wider than the window"
+        # Every field of a row is on the page, and visible without scrolling sideways.
+        page.goto(f"/admin/aid/agreement/{agreement.pk}/change/")
+        row = page.locator("#line_items-11")
+        for label in ["Category", "Description", "Amount", "Currency", "Stage", "Period as worded"]:
+            box = row.get_by_label(label, exact=True).bounding_box()
+            assert box and box["x"] + box["width"] <= LAPTOP["width"], label
