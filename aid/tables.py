@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from . import cells
 from .choices import Stage
 from .dates import format_period
 from .models import Agreement, Donor, LineItem
@@ -84,19 +85,10 @@ class LedgerTable(tables.Table):
     # Each sortable column's words for its two directions (SORT_TEXT when not given).
     sort_words = {}
 
-    def page_cells(self):
-        """Each row of the page as (column header, <td> attributes, cell) triples.
-
-        A column's header and attributes are worked out once per page, not once per
-        cell: django-tables2 recomputes them on every access, a third of the page's
-        rendering time. The columns' td attributes here do not depend on the record.
-        """
-        heads = [(column.header, column.attrs["td"].as_html()) for column in self.columns]
-        for row in self.paginated_rows:
-            yield [
-                (header, attrs, cell)
-                for (header, attrs), (_, cell) in zip(heads, row.items(), strict=True)
-            ]
+    def page_rows(self):
+        """Each row of the page as the HTML of its cells (aid/cells.py: django-tables2's
+        cells, with each column's work done once per page rather than once per cell)."""
+        return cells.page_rows(self)
 
     def sort_options(self):
         """(value of `sort`, label, selected) for the sort control a phone can reach."""
