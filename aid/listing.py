@@ -8,6 +8,7 @@ shown, totals, and the CSV/JSON export of exactly the filtered, sorted set.
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
@@ -45,6 +46,9 @@ EXPORT_FORMATS = ("csv", "json")
 # Datasette's rule: a facet that takes longer than this shows no counts rather than
 # holding up the page (PostgreSQL only; elsewhere facets are always counted).
 FACET_TIME_LIMIT_MS = 200
+# A whole table's facets are counted once per data version and shared by every reader
+# (aid/caching.py), so they get longer: at 10 million line items one takes 1–2 s.
+WHOLE_TABLE_FACET_TIME_LIMIT_MS = 5_000
 
 
 @dataclass
@@ -372,7 +376,9 @@ class LedgerListView(TemplateView):
                 shared(
                     request,
                     f"{type(self).__name__}:facets",
-                    lambda: self.facets(filterset, summary),
+                    lambda: self.facets(filterset, summary, whole_table=True),
+                    # A facet out of time is counted again by the next request.
+                    keep=lambda facets: not any(facet.timed_out for facet in facets),
                 )
                 if whole_table
                 else self.facets(filterset, summary)
@@ -471,13 +477,15 @@ class LedgerListView(TemplateView):
 
     # Facets ------------------------------------------------------------------
 
-    def facets(self, filterset, summary):
+    def facets(self, filterset, summary, whole_table=False):
         """For each facet filter, how many records each value would give.
 
         Counted with every other active filter applied but not the facet's own, so
         a reader sees what ticking one more value adds (values of one filter combine with OR).
         A facet the summary counted already (its filter unused) costs no query; the others
-        get FACET_TIME_LIMIT_MS each and show no counts when they run out.
+        get FACET_TIME_LIMIT_MS each and show no counts when they run out. A whole table's
+        counts are shared by every reader and language until the data changes, and get
+        WHOLE_TABLE_FACET_TIME_LIMIT_MS.
         """
         facets = []
         for name in filterset.facet_names:
@@ -487,6 +495,21 @@ class LedgerListView(TemplateView):
             choices = self.facet_choices(filter_, self.request)
             if name in summary.facet_counts and not self.request.GET.getlist(name):
                 counts = summary.facet_counts[name]
+            elif whole_table:
+                counts = shared(
+                    self.request,
+                    f"{type(self).__name__}:facet-counts:{name}",
+                    partial(
+                        within_time_limit,
+                        WHOLE_TABLE_FACET_TIME_LIMIT_MS,
+                        self.facet_counts,
+                        filterset,
+                        name,
+                        choices,
+                    ),
+                    keep=lambda counts: counts is not None,
+                    per_language=False,
+                )
             else:
                 counts = within_time_limit(
                     FACET_TIME_LIMIT_MS, self.facet_counts, filterset, name, choices
