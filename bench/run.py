@@ -276,12 +276,14 @@ def percentiles(url, n, headers=None, slow=SLOW):
 
 def first_page(url, n, pid, slow=SLOW):
     """The first request (cold: the worker's shared cache is empty, as after a publication),
-    then p50/p95 once warm; one request is enough when it takes more than `slow` seconds."""
+    then p50/p95 once warm; one warm request is enough when it takes more than `slow` seconds."""
     reset_peak_rss(pid)
     status, first, _, _ = fetch(url, expect=None)
     if status != 200:
         return {"p50": first, "p95": first, "n": 1, "peak_mb": None, "failed": status}
-    figure = {"p50": first, "p95": first, "n": 1} if first > slow else percentiles(url, n)
+    # A slow first request may be the counting alone: the second says whether warm is slow too.
+    second = fetch(url)[1] if first > slow else 0
+    figure = {"p50": second, "p95": second, "n": 1} if second > slow else percentiles(url, n)
     return {**figure, "cold": first, "peak_mb": peak_rss_mb(pid)}
 
 
@@ -584,7 +586,7 @@ def unfiltered(r):
             f"**failed**: HTTP {figure['failed']} after {ms(figure['p50'])} (the worker is capped "
             f"at {WORKER_MEMORY_MB:,} MB; the page loads every row)"
         )
-    once = " — one request, too slow to repeat" if figure["n"] == 1 else ""
+    once = " — one warm request, too slow to repeat" if figure["n"] == 1 else ""
     return f"{p50_p95(figure)} ({figure['peak_mb']:,.0f} MB){once}"
 
 
