@@ -487,8 +487,8 @@ class LedgerListView(TemplateView):
     # Facets ------------------------------------------------------------------
 
     def count_facets_aside(self, filterset):
-        """{facet name: (its choices, its counts, being counted aside)} for each facet that
-        needs a query of its own (aid/aside.py)."""
+        """{facet name: (its choices, the Aside counting it)} for each facet that needs a
+        query of its own: its count starts now, on another connection (aid/aside.py)."""
         using = self.get_facet_queryset().db
         counting = {}
         for name in filterset.facet_names:
