@@ -69,13 +69,17 @@ def request_version(request):
     return version
 
 
-def shared(request, name, compute):
+def shared(request, name, compute, keep=None, per_language=True):
     """compute(), kept in the shared cache for this data version under `name`.
 
+    keep(value): whether a value may be kept (a facet that ran out of time is computed
+    again by the next request rather than shown without counts for the whole version).
+    per_language: what is kept holds labels in the reader's language; False for plain
+    figures, which every language then shares.
     A cache that cannot be reached (Redis restarting) costs the computation, never the page.
     """
-    # Per language too: what is kept holds labels and names in the reader's language.
-    key = f"ledger:{request_version(request).token}:{get_language()}:{name}"
+    language = get_language() if per_language else "*"
+    key = f"ledger:{request_version(request).token}:{language}:{name}"
     try:
         value = cache.get(key)
     except Exception as error:  # Redis' own errors; the cache must never fail a page.
@@ -84,6 +88,8 @@ def shared(request, name, compute):
     if value is not None:
         return value
     value = compute()
+    if keep is not None and not keep(value):
+        return value
     try:
         cache.set(key, value, timeout=settings.LEDGER_SUMMARY_CACHE_SECONDS)
     except Exception as error:

@@ -8,12 +8,13 @@ shown, totals, and the CSV/JSON export of exactly the filtered, sorted set.
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db import DatabaseError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.db.models import Count, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpResponseBadRequest
@@ -26,6 +27,7 @@ from django.utils.translation import pgettext
 from django.views.generic import TemplateView
 from django_tables2.rows import BoundRow
 
+from .aside import Aside
 from .caching import shared
 from .choices import Precision
 from .dates import format_date
@@ -45,6 +47,9 @@ EXPORT_FORMATS = ("csv", "json")
 # Datasette's rule: a facet that takes longer than this shows no counts rather than
 # holding up the page (PostgreSQL only; elsewhere facets are always counted).
 FACET_TIME_LIMIT_MS = 200
+# A whole table's facets are counted once per data version and shared by every reader
+# (aid/caching.py), so they get longer: at 10 million line items one takes 1–2 s.
+WHOLE_TABLE_FACET_TIME_LIMIT_MS = 5_000
 
 
 @dataclass
@@ -208,18 +213,20 @@ def crosses_many(model, path):
     return False
 
 
-def within_time_limit(milliseconds, run, *args):
+def within_time_limit(milliseconds, run, *args, using=DEFAULT_DB_ALIAS):
     """run(*args), or None when PostgreSQL cancels its queries after `milliseconds`.
 
-    The limit is local to a transaction (or a savepoint, when cancelled), so it never
-    outlives the queries it was set for.
+    `using`: the database the queries read (the replica's, for a public page that reads
+    from one). The limit is local to a transaction (or a savepoint, when cancelled), so it
+    never outlives the queries it was set for.
     """
+    connection = connections[using]
     if connection.vendor != "postgresql":
         return run(*args)
     # Outside a transaction the commit ends the limit; inside one, it is lifted by hand.
     nested = connection.in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=using):
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT set_config('statement_timeout', %s, true)", [str(milliseconds)]
@@ -285,6 +292,9 @@ class LedgerListView(TemplateView):
     noun = None
     title = None
     intro = ""
+    # Facets that summarise() counts along the way (Summary.facet_counts) while their own
+    # filter is unused: they need no query of their own.
+    summary_facets = ()
 
     def get_queryset(self):
         return self.queryset.all()
@@ -331,6 +341,9 @@ class LedgerListView(TemplateView):
                 lambda: self.summarise(queryset, currency),
             )
         else:
+            # The facets' counts run aside, on their own connections, while the summary
+            # is counted here: the page waits for the slowest, not for their sum.
+            counting = self.count_facets_aside(filterset)
             summary = self.summarise(queryset, currency)
         paginator = Paginator(table.rows, per_page)
         # Counted already: the paginator must not count again, nor let django-tables2
@@ -372,10 +385,12 @@ class LedgerListView(TemplateView):
                 shared(
                     request,
                     f"{type(self).__name__}:facets",
-                    lambda: self.facets(filterset, summary),
+                    lambda: self.facets(filterset, summary, whole_table=True),
+                    # A facet out of time is counted again by the next request.
+                    keep=lambda facets: not any(facet.timed_out for facet in facets),
                 )
                 if whole_table
-                else self.facets(filterset, summary)
+                else self.facets(filterset, summary, counting=counting)
             ),
             sentence=self.sentence(filterset, summary.count),
             currency=currency,
@@ -471,41 +486,92 @@ class LedgerListView(TemplateView):
 
     # Facets ------------------------------------------------------------------
 
-    def facets(self, filterset, summary):
+    def count_facets_aside(self, filterset):
+        """{facet name: (its choices, the Aside counting it)} for each facet that needs a
+        query of its own: its count starts now, on another connection (aid/aside.py)."""
+        using = self.get_facet_queryset().db
+        counting = {}
+        for name in filterset.facet_names:
+            filter_ = filterset.filters.get(name)
+            if filter_ is None or self.summary_counts(name):
+                continue
+            choices = self.facet_choices(filter_, self.request)
+            count = partial(
+                within_time_limit,
+                FACET_TIME_LIMIT_MS,
+                self.facet_counter(filterset, name, choices),
+                using=using,
+            )
+            counting[name] = (choices, Aside(using, count))
+        return counting
+
+    def summary_counts(self, name):
+        """Whether the summary counts this facet (its own filter unused)."""
+        return name in self.summary_facets and not self.request.GET.getlist(name)
+
+    def facets(self, filterset, summary, whole_table=False, counting=None):
         """For each facet filter, how many records each value would give.
 
         Counted with every other active filter applied but not the facet's own, so
         a reader sees what ticking one more value adds (values of one filter combine with OR).
         A facet the summary counted already (its filter unused) costs no query; the others
-        get FACET_TIME_LIMIT_MS each and show no counts when they run out.
+        get FACET_TIME_LIMIT_MS each and show no counts when they run out. A whole table's
+        counts are shared by every reader and language until the data changes, and get
+        WHOLE_TABLE_FACET_TIME_LIMIT_MS.
         """
         facets = []
         for name in filterset.facet_names:
             filter_ = filterset.filters.get(name)
             if filter_ is None:
                 continue
+            if counting and name in counting:
+                choices, aside = counting[name]
+                counts = aside.result()
+                facets.append(self.facet(filterset, name, choices, counts))
+                continue
             choices = self.facet_choices(filter_, self.request)
             if name in summary.facet_counts and not self.request.GET.getlist(name):
                 counts = summary.facet_counts[name]
+            elif whole_table:
+                counts = shared(
+                    self.request,
+                    f"{type(self).__name__}:facet-counts:{name}",
+                    partial(
+                        within_time_limit,
+                        WHOLE_TABLE_FACET_TIME_LIMIT_MS,
+                        self.facet_counter(filterset, name, choices),
+                        using=self.get_facet_queryset().db,
+                    ),
+                    keep=lambda counts: counts is not None,
+                    per_language=False,
+                )
             else:
                 counts = within_time_limit(
-                    FACET_TIME_LIMIT_MS, self.facet_counts, filterset, name, choices
+                    FACET_TIME_LIMIT_MS,
+                    self.facet_counter(filterset, name, choices),
+                    using=self.get_facet_queryset().db,
                 )
-            selected = set(self.request.GET.getlist(name))
-            facet = Facet(
-                name=name,
-                label=str(filter_.label),
-                errors=list(filterset.errors.get(name, [])),
-                timed_out=counts is None,
-            )
-            for value, label, _pk in choices:
-                count = None if counts is None else counts.get(value, 0)
-                facet.options.append(FacetOption(value, label, count, value in selected))
-            facets.append(facet)
+            facets.append(self.facet(filterset, name, choices, counts))
         return facets
 
-    def facet_counts(self, filterset, name, choices):
-        """{value in the URL: records}, grouped by the foreign key itself where there is one."""
+    def facet(self, filterset, name, choices, counts):
+        """A facet's options with their counts (None: it ran out of time)."""
+        selected = set(self.request.GET.getlist(name))
+        facet = Facet(
+            name=name,
+            label=str(filterset.filters[name].label),
+            errors=list(filterset.errors.get(name, [])),
+            timed_out=counts is None,
+        )
+        for value, label, _pk in choices:
+            count = None if counts is None else counts.get(value, 0)
+            facet.options.append(FacetOption(value, label, count, value in selected))
+        return facet
+
+    def facet_counter(self, filterset, name, choices):
+        """A function giving {value in the URL: records}, grouped by the foreign key itself
+        where there is one. Its query is built here, in the request's thread; the function
+        only runs it (aside, on another connection, for a filtered page)."""
         filter_ = filterset.filters[name]
         filterset.is_valid()
         others = filterset.facet_base(name, self.get_facet_queryset()).order_by()
@@ -520,10 +586,14 @@ class LedgerListView(TemplateView):
         many = crosses_many(others.model, path)
         counter = Count("pk", distinct=True) if many else Count("*")
         rows = others.values_list(path).annotate(n=counter).values_list(path, "n")
-        if by_id:
-            slugs = {pk: value for value, _, pk in choices}
-            return {slugs.get(pk): n for pk, n in rows}
-        return dict(rows)
+        slugs = {pk: value for value, _, pk in choices} if by_id else None
+
+        def count():
+            if slugs is not None:
+                return {slugs.get(pk): n for pk, n in rows}
+            return dict(rows)
+
+        return count
 
     @staticmethod
     def facet_choices(filter_, request):

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from . import cells
 from .choices import Stage
 from .dates import format_period
 from .models import Agreement, Donor, LineItem
@@ -25,6 +26,7 @@ from .money import format_money, format_number, format_value, per_basis
 SORT_TEXT = (pgettext_lazy("sort", "A to Z"), pgettext_lazy("sort", "Z to A"))
 SORT_AMOUNT = (pgettext_lazy("sort", "smallest first"), pgettext_lazy("sort", "largest first"))
 SORT_DATE = (pgettext_lazy("sort", "oldest first"), pgettext_lazy("sort", "newest first"))
+STAGE_LABELS = dict(Stage.choices)
 SORT_ORDER = (pgettext_lazy("sort", "first to last"), pgettext_lazy("sort", "last to first"))
 
 
@@ -84,19 +86,10 @@ class LedgerTable(tables.Table):
     # Each sortable column's words for its two directions (SORT_TEXT when not given).
     sort_words = {}
 
-    def page_cells(self):
-        """Each row of the page as (column header, <td> attributes, cell) triples.
-
-        A column's header and attributes are worked out once per page, not once per
-        cell: django-tables2 recomputes them on every access, a third of the page's
-        rendering time. The columns' td attributes here do not depend on the record.
-        """
-        heads = [(column.header, column.attrs["td"].as_html()) for column in self.columns]
-        for row in self.paginated_rows:
-            yield [
-                (header, attrs, cell)
-                for (header, attrs), (_, cell) in zip(heads, row.items(), strict=True)
-            ]
+    def page_rows(self):
+        """Each row of the page as the HTML of its cells (aid/cells.py: django-tables2's
+        cells, with each column's work done once per page rather than once per cell)."""
+        return cells.page_rows(self)
 
     def sort_options(self):
         """(value of `sort`, label, selected) for the sort control a phone can reach."""
@@ -209,18 +202,28 @@ class LineItemTable(LedgerTable):
         )
         order_by = ("-announced",)
 
+    def agreement_url(self, agreement):
+        """An agreement's page, reversed once per page: each row links to it three times
+        (its item, its title under the description, the agreement column)."""
+        urls = self.__dict__.setdefault("_agreement_urls", {})
+        if agreement.pk not in urls:
+            urls[agreement.pk] = agreement.get_absolute_url()
+        return urls[agreement.pk]
+
     def render_description(self, record):
         """The description, and under it what the narrower layouts fold: quantity, agreement
         and period (their columns show only on a wide screen)."""
         agreement = record.agreement
         quantity = self.render_quantity(record) if record.quantity is not None else ""
         period = format_html("; {}", self.render_period(record)) if self.has_period(record) else ""
+        agreement_url = self.agreement_url(agreement)
         return format_html(
             '{}<span class="fold fold-p3">{}</span><span class="fold fold-p3">{} {}{}</span>',
-            data(record.description, record.get_absolute_url()),
+            # LineItem.get_absolute_url, without reversing the agreement's URL again.
+            data(record.description, f"{agreement_url}#item-{record.pk}"),
             quantity,
             pgettext_lazy("in front of an agreement's title", "in"),
-            data(agreement.title, agreement.get_absolute_url()),
+            data(agreement.title, agreement_url),
             period,
         )
 
@@ -245,13 +248,14 @@ class LineItemTable(LedgerTable):
         return format_period(record.period_start_year, record.period_end_year)
 
     def render_stage(self, record):
-        return record.get_stage_display()
+        # get_stage_display() hashes every stage's (lazy, so translated) label on each call.
+        return str(STAGE_LABELS.get(record.stage, record.stage))
 
     def render_announced(self, record):
         return record.agreement.announced_display
 
     def render_agreement(self, record):
-        return data(record.agreement.title, record.agreement.get_absolute_url())
+        return data(record.agreement.title, self.agreement_url(record.agreement))
 
 
 class AgreementTable(LedgerTable):

@@ -44,6 +44,7 @@ class LineItemListView(LedgerListView):
     intro = gettext_lazy(
         "One row for each thing an agreement promises: money, equipment, training."
     )
+    summary_facets = ("stage", "aid_type")
 
     def summarise(self, queryset, currency):
         summary = item_summary(queryset, currency)

@@ -193,6 +193,10 @@ else:
 LEDGER_HTTP_MAX_AGE = int(os.environ.get("LEDGER_HTTP_MAX_AGE", "60"))
 LEDGER_HTTP_STALE_WHILE_REVALIDATE = 600
 LEDGER_SUMMARY_CACHE_SECONDS = 3600
+# Threads per process that run a filtered table's facet counts beside its summary, each
+# with its own database connection (aid/aside.py); 0 runs them one after another.
+# Each app server process may hold this many connections more.
+LEDGER_ASIDE_THREADS = int(os.environ.get("LEDGER_ASIDE_THREADS", "3"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -88,6 +88,26 @@ class TestSharedSummaries:
         # The second reads the version and its page's rows; count, totals, facets are kept.
         assert len(second) < len(first) - 3
 
+    def test_a_whole_tables_facet_counts_are_shared_by_every_language(self, client, seeded):
+        english = client.get("/items/").context["facets"]
+        with CaptureQueriesContext(connection) as ukrainian:
+            response = client.get("/uk/items/")
+        # Names and labels are the reader's language; the counts were kept, not counted again.
+        facet_counts = [
+            q["sql"]
+            for q in ukrainian.captured_queries
+            for column in (
+                '"donor_id" AS "donor"',
+                '"category_id" AS "category"',
+                '"kind" AS "kind"',
+            )
+            if column in q["sql"]
+        ]
+        assert not facet_counts
+        assert [[o.count for o in f.options] for f in response.context["facets"]] == [
+            [o.count for o in f.options] for f in english
+        ]
+
     def test_a_filtered_table_is_never_served_from_the_whole_tables_summary(self, client, seeded):
         whole = client.get("/items/").context["count"]
         filtered = client.get("/items/?donor=spain").context["count"]

@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 from django.db.models.expressions import RawSQL
 
+from aid import listing
 from aid.choices import Stage
 from aid.listing import LedgerListView, within_time_limit
 from aid.models import Agreement, LineItem
@@ -147,6 +148,25 @@ class TestTimeLimits:
         assert (
             response.context["count"]
             == LineItem.objects.published().filter(donor__slug="belgium").count()
+        )
+
+    def test_a_whole_tables_facet_out_of_time_is_counted_again_not_kept(
+        self, client, seeded, monkeypatch
+    ):
+        """The unfiltered table's facets are shared until the data changes: one that ran out
+        of time must not stay uncounted for every reader until then."""
+        slow = LineItem.objects.published().filter(
+            pk__in=RawSQL("SELECT id FROM aid_lineitem, pg_sleep(0.5)", [])
+        )
+        with monkeypatch.context() as patch:
+            patch.setattr(LineItemListView, "get_facet_queryset", lambda self: slow)
+            patch.setattr(listing, "WHOLE_TABLE_FACET_TIME_LIMIT_MS", 50)
+            facets = {f.name: f for f in client.get("/items/").context["facets"]}
+            assert facets["donor"].timed_out
+        facets = {f.name: f for f in client.get("/items/").context["facets"]}
+        assert not facets["donor"].timed_out
+        assert sum(option.count for option in facets["donor"].options) == (
+            LineItem.objects.published().count()
         )
 
 
