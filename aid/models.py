@@ -63,11 +63,26 @@ class DonorQuerySet(SlugQuerySet):
         )
 
     def with_counts(self):
-        """Counts of published agreements and their line items."""
-        published = Q(agreements__status=Status.PUBLISHED)
+        """Counts of published agreements and their line items.
+
+        A subquery per donor over each table's own donor column (a line item carries a copy
+        of its agreement's donor and status, aid/triggers.py), answered from their indexes:
+        a join of donors, agreements and every line item took 0.7 s at a million items.
+        """
+
+        def count(queryset):
+            return models.Subquery(
+                queryset.filter(donor=models.OuterRef("pk"))
+                .order_by()
+                .values("donor")
+                .annotate(n=models.Count("pk"))
+                .values("n"),
+                output_field=models.IntegerField(),
+            )
+
         return self.annotate(
-            agreement_count=models.Count("agreements", filter=published, distinct=True),
-            item_count=models.Count("agreements__line_items", filter=published),
+            agreement_count=Coalesce(count(Agreement.objects.published()), 0),
+            item_count=Coalesce(count(LineItem.objects.published()), 0),
         )
 
 

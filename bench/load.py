@@ -186,9 +186,10 @@ def locust(base, paths, users, label, revalidate=False):
         "requests": int(row["Request Count"]),
         "errors": int(row["Failure Count"]),
         "rps": float(row["Requests/s"]),
-        "p50": float(row["50%"]),
-        "p95": float(row["95%"]),
-        "p99": float(row["99%"]),
+        # Locust writes N/A when no request finished within the run (a server overwhelmed).
+        "p50": number(row["50%"]),
+        "p95": number(row["95%"]),
+        "p99": number(row["99%"]),
     }
 
 
@@ -203,6 +204,10 @@ def warm_up(base, paths):
 
     with ThreadPoolExecutor(WORKERS) as pool:
         list(pool.map(get, [path for _, path, _ in paths] * WORKERS * 2))
+
+
+def number(text):
+    return None if text == "N/A" else float(text)
 
 
 def gunicorn(database_url):
@@ -252,10 +257,14 @@ def measure(label, database_url, filtered, datasette_filter):
     return figures
 
 
+def ms(value):
+    return "none finished" if value is None else f"{value:,.0f}"
+
+
 def cell(figure):
     return (
-        f"{figure['rps']:,.0f} | {figure['p50']:,.0f} | {figure['p95']:,.0f} | "
-        f"{figure['p99']:,.0f} | {figure['errors']:,} of {figure['requests']:,}"
+        f"{figure['rps']:,.0f} | {ms(figure['p50'])} | {ms(figure['p95'])} | "
+        f"{ms(figure['p99'])} | {figure['errors']:,} of {figure['requests']:,}"
     )
 
 
@@ -287,8 +296,9 @@ def report(results, started):
             ]:
                 lines.append(f"| {users} | {name} | {cell(figures[key][users])} |")
             mine, theirs = figures["ledger"][users], figures["datasette"][users]
-            ratio = mine["p95"] / theirs["p95"] if theirs["p95"] else float("nan")
-            lines.append(f"| {users} | ratio ledger / Datasette, p95 | | | {ratio:.2f}× | | |")
+            both = mine["p95"] and theirs["p95"]
+            ratio = f"{mine['p95'] / theirs['p95']:.2f}×" if both else "—"
+            lines.append(f"| {users} | ratio ledger / Datasette, p95 | | | {ratio} | | |")
         lines.append("")
     lines.append(END)
     block = "\n".join(lines)

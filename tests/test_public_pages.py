@@ -279,3 +279,29 @@ class TestEscaping:
         )
         assert "javascript:" not in body
         assert "<a href" not in body.split("<main", 1)[1].split("</main>")[0]
+
+
+@pytest.mark.django_db
+class TestDonorPage:
+    def test_counts_and_the_latest_agreements_with_a_link_to_all(self, client, seeded, monkeypatch):
+        from aid.views import DonorDetailView
+
+        donor = Donor.objects.get(slug="united-states")
+        published = Agreement.objects.published().filter(donor=donor)
+        assert published.count() >= 3
+        monkeypatch.setattr(DonorDetailView, "LATEST", 2)
+        page = client.get(donor.get_absolute_url())
+        assert page.context["agreement_count"] == published.count()
+        assert (
+            page.context["item_count"] == LineItem.objects.published().filter(donor=donor).count()
+        )
+        latest = list(published.order_by("-announced_on", "pk")[:2])
+        assert list(page.context["agreements"]) == latest
+        html = page.content.decode()
+        assert f"All {published.count()} agreements, in the table of agreements" in html
+        assert 'href="/agreements/?donor=united-states"' in html
+
+    def test_a_donor_with_few_agreements_lists_them_all_without_the_link(self, client, seeded):
+        page = client.get("/donors/belgium/")
+        assert len(page.context["agreements"]) == page.context["agreement_count"]
+        assert "in the table of agreements" not in page.content.decode()
