@@ -12,18 +12,24 @@ Public pages are the same for every reader and change only when the data does, s
   app server shares them; local memory otherwise) under a key holding the data version:
   a publication, or any write, makes the next request compute them again. Nothing has to
   be deleted, and no server can serve a summary older than the data it reads.
+- Whole public pages are kept the same way, in the "pages" cache (settings.CACHES), under
+  their version, language and address: a page many readers open (the overview a news
+  story links to) is rendered once per data version, and every server answers it from
+  the cache after that. A page is kept only if it set no cookie and is not streamed (an
+  export); LEDGER_PAGE_CACHE=0 turns this off (`make bench` measures rendering so).
 
 Only views marked `public` (aid/urls.py) are touched; the admin, previews and health
 checks are not. Public reads go to the read replica when one is configured
 (ledger/routers.py); this middleware is where a request is marked as such.
 """
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import DatabaseError
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.deprecation import MiddlewareMixin
@@ -80,21 +86,42 @@ def shared(request, name, compute, keep=None, per_language=True):
     """
     language = get_language() if per_language else "*"
     key = f"ledger:{request_version(request).token}:{language}:{name}"
-    try:
-        value = cache.get(key)
-    except Exception as error:  # Redis' own errors; the cache must never fail a page.
-        logger.warning("Cache unavailable, computing %s: %s", name, error)
-        return compute()
+    value = cache_get("default", key)
     if value is not None:
         return value
     value = compute()
     if keep is not None and not keep(value):
         return value
-    try:
-        cache.set(key, value, timeout=settings.LEDGER_SUMMARY_CACHE_SECONDS)
-    except Exception as error:
-        logger.warning("Cache unavailable, not keeping %s: %s", name, error)
+    cache_set("default", key, value)
     return value
+
+
+def cache_get(alias, key):
+    """What cache `alias` holds under key, or None: a cache that cannot be reached (Redis
+    restarting, or not configured) costs the computation, never the page."""
+    try:
+        return caches[alias].get(key)
+    except Exception as error:  # Redis' own errors
+        logger.warning("Cache unavailable, computing %s: %s", key, error)
+        return None
+
+
+def cache_set(alias, key, value):
+    try:
+        caches[alias].set(key, value, timeout=settings.LEDGER_SUMMARY_CACHE_SECONDS)
+    except Exception as error:
+        logger.warning("Cache unavailable, not keeping %s: %s", key, error)
+
+
+def page_key(request, version):
+    """A public page's key in the page cache: its version, language and whole address.
+
+    The same page for every reader of a language at a data version is what the ETag
+    already promises any HTTP cache; the address is hashed with its host and scheme, so a
+    page is never answered for another site's name or for a long query's raw text.
+    """
+    address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    return f"page:{version.token}:{get_language()}:{address}"
 
 
 class PublicCacheMiddleware(MiddlewareMixin):
@@ -124,6 +151,12 @@ class PublicCacheMiddleware(MiddlewareMixin):
         response = get_conditional_response(
             request, etag=request.ledger_etag, last_modified=request.ledger_last_modified
         )
+        if response is None and request.method == "GET" and settings.LEDGER_PAGE_CACHE:
+            request.ledger_page_key = page_key(request, version)
+            response = cache_get("pages", request.ledger_page_key)
+            if response is not None:
+                response.headers["X-Ledger-Page-Cache"] = "hit"
+                request.ledger_page_key = None  # nothing to keep again
         if response is not None:
             self.add_validators(request, response)
         return response
@@ -135,7 +168,19 @@ class PublicCacheMiddleware(MiddlewareMixin):
                 patch_cache_control(response, private=True)
                 return response
             self.add_validators(request, response)
+            self.keep_page(request, response)
         return response
+
+    @staticmethod
+    def keep_page(request, response):
+        key = getattr(request, "ledger_page_key", None)
+        # A streamed export is never kept whole; a very long page is rendered again.
+        if key is None or response.streaming:
+            return
+        if len(response.content) > settings.LEDGER_PAGE_CACHE_MAX_BYTES:
+            return
+        response.headers["X-Ledger-Page-Cache"] = "miss"
+        cache_set("pages", key, response)
 
     @staticmethod
     def add_validators(request, response):

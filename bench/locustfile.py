@@ -1,7 +1,8 @@
 """Readers for `make load` (bench/load.py): each opens pages in turn, thinking between them.
 
-The pages and their weights come from LOAD_PATHS (JSON: [[weight, path, name], ...]), so
-one file drives the ledger and Datasette alike. LOAD_REVALIDATE=1 makes each reader keep
+The pages and their weights come from LOAD_PATHS (JSON: [[weight, path, name], ...], where
+a path may be a list of paths, one drawn at random per request), so one file drives the
+ledger and Datasette alike. LOAD_REVALIDATE=1 makes each reader keep
 the ETag of what it saw and ask with If-None-Match next time, as a browser revisiting a page
 does; otherwise every request is a first visit.
 """
@@ -27,6 +28,8 @@ class Reader(HttpUser):
     @task
     def open_a_page(self):
         _, path, name = random.choices(PATHS, weights=WEIGHTS)[0]  # noqa: S311
+        if not isinstance(path, str):
+            path = random.choice(path)  # noqa: S311
         headers = {}
         if REVALIDATE and path in self.etags:
             headers["If-None-Match"] = self.etags[path]

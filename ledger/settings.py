@@ -178,16 +178,30 @@ DATABASE_ROUTERS = ["ledger.routers.ReplicaRouter"]
 # The cache: Redis when REDIS_URL is set, so that every app server shares the summaries it
 # holds (aid/caching.py); otherwise each process's own memory. Keys hold the data version,
 # so a publication makes every server compute them again; nothing is deleted by hand.
+# "pages" holds whole public pages (aid/caching.py), apart so that pages never push the
+# summaries out; in memory, at most LEDGER_PAGE_CACHE_ENTRIES pages of at most
+# LEDGER_PAGE_CACHE_MAX_BYTES each per process.
+LEDGER_PAGE_CACHE = os.environ.get("LEDGER_PAGE_CACHE", "1") != "0"
+LEDGER_PAGE_CACHE_ENTRIES = int(os.environ.get("LEDGER_PAGE_CACHE_ENTRIES", "300"))
+LEDGER_PAGE_CACHE_MAX_BYTES = 512 * 1024
 if os.environ.get("REDIS_URL"):
     CACHES = {
-        "default": {
+        alias: {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
-            "KEY_PREFIX": "ledger",
+            "KEY_PREFIX": prefix,
         }
+        for alias, prefix in (("default", "ledger"), ("pages", "ledger-pages"))
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "pages": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "pages",
+            "OPTIONS": {"MAX_ENTRIES": LEDGER_PAGE_CACHE_ENTRIES},
+        },
+    }
 # Public pages: any cache may keep one this long, then serve it stale this much longer
 # while it asks again (a 304 costs one query). Summaries stay in the cache at most this long.
 LEDGER_HTTP_MAX_AGE = int(os.environ.get("LEDGER_HTTP_MAX_AGE", "60"))

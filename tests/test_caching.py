@@ -170,18 +170,91 @@ class TestDataVersionAtCommit:
 
 
 REDIS = {
-    "default": {
+    alias: {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/15",
-        "KEY_PREFIX": "ledger-tests",
+        "KEY_PREFIX": prefix,
     }
+    for alias, prefix in (("default", "ledger-tests"), ("pages", "ledger-tests-pages"))
 }
 NO_REDIS = {
-    "default": {
+    alias: {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
     }
+    for alias in ("default", "pages")
 }
+
+
+PAGE_CACHE = "X-Ledger-Page-Cache"
+
+
+@pytest.mark.django_db
+class TestPageCache:
+    """Whole public pages kept per data version, language and address (aid/caching.py)."""
+
+    @pytest.mark.parametrize("url", ["/", "/items/?donor=spain", "/uk/agreements/", "/donors/"])
+    def test_a_page_is_rendered_once_per_data_version(self, client, seeded, url):
+        first = client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            second = client.get(url)
+        assert (first[PAGE_CACHE], second[PAGE_CACHE]) == ("miss", "hit")
+        assert second.content == first.content
+        assert second["ETag"] == first["ETag"]
+        assert second["Content-Language"] == first["Content-Language"]
+        # One query, the data version: no filter, count or rendering.
+        assert len(queries) == 1, [q["sql"] for q in queries.captured_queries]
+
+    def test_a_publication_renders_the_page_again(self, client, seeded):
+        client.get("/agreements/")
+        assert client.get("/agreements/")[PAGE_CACHE] == "hit"
+        agreement = published_agreement(title="Published after the page was kept")
+        after = client.get("/agreements/")
+        assert after[PAGE_CACHE] == "miss"
+        assert agreement.title in after.content.decode()
+
+    def test_a_draft_never_reaches_a_kept_page(self, client, seeded):
+        make_agreement(title="A draft written while pages are kept", status=Status.DRAFT)
+        for _ in range(2):
+            assert "A draft written" not in client.get("/agreements/").content.decode()
+
+    def test_each_language_query_and_host_has_its_own_page(self, client, seeded):
+        english = client.get("/items/")
+        for url, host in [
+            ("/uk/items/", "testserver"),
+            ("/items/?donor=spain", "testserver"),
+            ("/items/?donor=belgium", "testserver"),
+            ("/items/", "localhost"),
+        ]:
+            response = client.get(url, HTTP_HOST=host)
+            assert response[PAGE_CACHE] == "miss", (url, host)
+            assert response.content != english.content or host != "testserver"
+        assert client.get("/uk/items/")["Content-Language"] == "uk"
+
+    def test_exports_bad_input_and_missing_pages_are_not_kept(self, client, seeded):
+        export = client.get("/items/?_export=csv")
+        b"".join(export.streaming_content)
+        assert PAGE_CACHE not in export
+        for url in ("/items/?sort=nonsense", "/agreements/999999/"):
+            assert PAGE_CACHE not in client.get(url)
+            assert PAGE_CACHE not in client.get(url)
+
+    def test_the_admin_is_never_kept(self, superuser_client, seeded):
+        for _ in range(2):
+            assert PAGE_CACHE not in superuser_client.get("/admin/aid/agreement/")
+
+    def test_a_long_page_is_rendered_each_time(self, client, seeded):
+        with override_settings(LEDGER_PAGE_CACHE_MAX_BYTES=1000):
+            for _ in range(2):
+                response = client.get("/items/")
+                assert response.status_code == HTTPStatus.OK
+                assert PAGE_CACHE not in response
+
+    @override_settings(LEDGER_PAGE_CACHE=False)
+    def test_it_can_be_turned_off(self, client, seeded):
+        first, second = client.get("/"), client.get("/")
+        assert PAGE_CACHE not in first and PAGE_CACHE not in second
+        assert second.content == first.content
 
 
 @pytest.mark.django_db
@@ -200,10 +273,21 @@ class TestRedis:
             assert current_version().token != token
             caches["default"].clear()
 
+    def test_pages_are_shared_through_redis(self, client, seeded):
+        with override_settings(CACHES=REDIS):
+            caches["pages"].clear()
+            first = client.get("/agreements/")
+            keys = caches["pages"]._cache.get_client().keys("ledger-tests-pages:*")
+            assert any(current_version().token.encode() in key for key in keys), keys
+            second = client.get("/agreements/")
+            assert (second[PAGE_CACHE], second.content) == ("hit", first.content)
+            caches["pages"].clear()
+
     def test_a_cache_that_is_down_costs_time_never_the_page(self, client, seeded, caplog):
         with override_settings(CACHES=NO_REDIS):
-            response = client.get("/items/")
-        assert response.status_code == HTTPStatus.OK
+            first, second = client.get("/items/"), client.get("/items/")
+        assert first.status_code == second.status_code == HTTPStatus.OK
+        assert second.content == first.content
         assert "Cache unavailable" in caplog.text
 
 
