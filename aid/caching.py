@@ -124,6 +124,12 @@ def page_key(request, version):
     return f"page:{version.token}:{get_language()}:{address}"
 
 
+def dont_keep_page(request):
+    """This response is incomplete for a reason the next request may not meet (a count
+    out of time): render it again rather than keep it for every reader of this version."""
+    request.ledger_page_key = None
+
+
 class PublicCacheMiddleware(MiddlewareMixin):
     """Validators and Cache-Control on public pages; 304 without running the view."""
 

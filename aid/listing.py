@@ -28,7 +28,7 @@ from django.views.generic import TemplateView
 from django_tables2.rows import BoundRow
 
 from .aside import Aside
-from .caching import shared
+from .caching import dont_keep_page, shared
 from .choices import Precision
 from .dates import format_date
 from .exports import export_response
@@ -377,21 +377,25 @@ class LedgerListView(TemplateView):
                 % {"shown": intcomma(MAX_PAGED_ROWS), "count": intcomma(summary.count)}
             )
 
+        facets = (
+            shared(
+                request,
+                f"{type(self).__name__}:facets",
+                lambda: self.facets(filterset, summary, whole_table=True),
+                # A facet out of time is counted again by the next request.
+                keep=lambda facets: not any(facet.timed_out for facet in facets),
+            )
+            if whole_table
+            else self.facets(filterset, summary, counting=counting)
+        )
+        if any(facet.timed_out for facet in facets):
+            # Counted again by the next request: the page must not be kept without them.
+            dont_keep_page(request)
         context = self.get_context_data(
             filterset=filterset,
             table=table,
             count=summary.count,
-            facets=(
-                shared(
-                    request,
-                    f"{type(self).__name__}:facets",
-                    lambda: self.facets(filterset, summary, whole_table=True),
-                    # A facet out of time is counted again by the next request.
-                    keep=lambda facets: not any(facet.timed_out for facet in facets),
-                )
-                if whole_table
-                else self.facets(filterset, summary, counting=counting)
-            ),
+            facets=facets,
             sentence=self.sentence(filterset, summary.count),
             currency=currency,
             totals=summary.totals,

@@ -142,6 +142,8 @@ class TestTimeLimits:
         assert facets["donor"].timed_out
         assert {option.count for option in facets["donor"].options} == {None}
         assert "Not counted: counting took too long" in response.content.decode()
+        # Nor is the page kept for other readers without its counts (aid/caching.py).
+        assert "X-Ledger-Page-Cache" not in response.headers
         # The stage facet came from the page's own summary query, so it is still counted.
         assert not facets["stage"].timed_out
         assert sum(option.count for option in facets["stage"].options) == response.context["count"]
