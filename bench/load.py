@@ -194,9 +194,12 @@ def reader_mix(asked, agreements, donors):
 def locust(base, paths, users, label, revalidate=False):
     """One Locust run; its aggregated figures."""
     prefix = run.WORK / f"locust-{label}-{users}"
+    # In a file: a thousand questions are more than one environment variable may hold.
+    paths_file = Path(f"{prefix}-paths.json")
+    paths_file.write_text(json.dumps(paths))
     env = {
         **os.environ,
-        "LOAD_PATHS": json.dumps(paths),
+        "LOAD_PATHS_FILE": str(paths_file),
         "LOAD_REVALIDATE": "1" if revalidate else "0",
     }
     subprocess.run(  # noqa: S603 - bench/.venv's own locust

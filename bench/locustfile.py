@@ -1,19 +1,20 @@
 """Readers for `make load` (bench/load.py): each opens pages in turn, thinking between them.
 
-The pages and their weights come from LOAD_PATHS (JSON: [[weight, path, name], ...], where
-a path may be a list of paths, one drawn at random per request), so one file drives the
-ledger and Datasette alike. LOAD_REVALIDATE=1 makes each reader keep
-the ETag of what it saw and ask with If-None-Match next time, as a browser revisiting a page
-does; otherwise every request is a first visit.
+The pages and their weights come from the file LOAD_PATHS_FILE names (JSON: [[weight, path,
+name], ...], where a path may be a list of paths, one drawn at random per request), so one
+file drives the ledger and Datasette alike. LOAD_REVALIDATE=1 makes each reader keep the ETag
+of what it saw and ask with If-None-Match next time, as a browser revisiting a page does;
+otherwise every request is a first visit.
 """
 
 import json
 import os
 import random
+from pathlib import Path
 
 from locust import HttpUser, between, task
 
-PATHS = json.loads(os.environ["LOAD_PATHS"])
+PATHS = json.loads(Path(os.environ["LOAD_PATHS_FILE"]).read_text())
 REVALIDATE = os.environ.get("LOAD_REVALIDATE") == "1"
 WEIGHTS = [weight for weight, _, _ in PATHS]
 
