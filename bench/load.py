@@ -15,7 +15,10 @@ readers (LOAD_USERS), each opening a page every one to two seconds, for LOAD_SEC
 3. *revisiting readers*: the mix again, each reader sending If-None-Match for pages seen
    before, as a browser does: what the ledger's validators save (aid/caching.py);
 4. *page cache off*: the mix again with LEDGER_PAGE_CACHE=0, every page rendered: what the
-   page cache saves, and what the servers can render.
+   page cache saves, and what the servers can render;
+5. *shared cache*: the mix again with REDIS_URL set (LOAD_REDIS_URL, emptied first), as the
+   deployment picture in README has it: the workers share the pages and figures each
+   computes, rather than each computing its own. Left out when no Redis answers there.
 
 It reports requests per second, p50/p95/p99 and errors into bench/results.md, between the
 markers <!-- load --> and <!-- /load --> (`make bench` keeps that part). Locust and Datasette
@@ -24,7 +27,8 @@ live in bench/.venv, never in the project.
 Environment: LOAD_USERS (default 10,50,200), LOAD_SECONDS (default 30), LOAD_ITEMS (default
 1000000; 0 for the seed data only), BENCH_DATABASE_URL (the synthetic database; kept and
 grown, as `BENCH_REUSE=1 make bench` does), LOAD_SEED_DATABASE_URL (default
-postgres://postgres@127.0.0.1:5432/ledger_load, made again each run).
+postgres://postgres@127.0.0.1:5432/ledger_load, made again each run), LOAD_REDIS_URL
+(default redis://127.0.0.1:6379/14).
 """
 
 import csv
@@ -52,6 +56,7 @@ ITEMS = int(os.environ.get("LOAD_ITEMS", "1000000"))
 SEED_DATABASE_URL = os.environ.get(
     "LOAD_SEED_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ledger_load"
 )
+REDIS_URL = os.environ.get("LOAD_REDIS_URL", "redis://127.0.0.1:6379/14")
 START, END = "<!-- load -->", "<!-- /load -->"
 # As ledger/gunicorn.conf.py counts them; Datasette is one process (async, 3 SQL threads).
 WORKERS = int(os.environ.get("WEB_CONCURRENCY") or 2 * len(os.sched_getaffinity(0)) + 1)
@@ -261,8 +266,27 @@ def number(text):
     return None if text == "N/A" else float(text)
 
 
-def gunicorn(database_url, page_cache=True):
-    run.ENV.update({"DATABASE_URL": database_url, "LEDGER_PAGE_CACHE": "1" if page_cache else "0"})
+def redis_emptied():
+    """Whether Redis answers at REDIS_URL; emptied, so that no run starts warm."""
+    import redis  # the project's own dependency, for Django's Redis backend
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).flushdb()
+    except redis.RedisError as error:
+        log(f"no Redis at {REDIS_URL} ({error}): the shared cache is not measured")
+        return False
+    return True
+
+
+def gunicorn(database_url, page_cache=True, shared_cache=False):
+    run.ENV.update(
+        {
+            "DATABASE_URL": database_url,
+            "LEDGER_PAGE_CACHE": "1" if page_cache else "0",
+            # Empty: each worker's own memory (ledger/settings.py).
+            "REDIS_URL": REDIS_URL if shared_cache else "",
+        }
+    )
     return run.serving(
         [run.GUNICORN, "-c", run.APP / "ledger" / "gunicorn.conf.py", "ledger.wsgi"]
         + ["--bind", "127.0.0.1:{port}", "--log-level", "warning", "--access-logfile", "-"],
@@ -272,6 +296,7 @@ def gunicorn(database_url, page_cache=True):
 
 SCENARIOS = [
     ("readers", "reader's mix"),
+    ("shared", "reader's mix, cache shared in Redis"),
     ("revisiting", "reader's mix, revisiting (If-None-Match)"),
     ("uncached", "reader's mix, page cache off (every page rendered)"),
     ("ledger", "ledger: /items/ filtered + its CSV"),
@@ -296,6 +321,12 @@ def measure(label, database_url, dearest_first):
             figures["ledger"][users] = locust(base, ledger_view, users, "ledger")
             log(f"{label}: {users} revisiting readers")
             figures["revisiting"][users] = locust(base, mix, users, "revisit", revalidate=True)
+    if redis_emptied():
+        with gunicorn(database_url, shared_cache=True) as (base, _):
+            warm_up(base, mix)
+            for users in USERS:
+                log(f"{label}: {users} readers, the reader's mix, cache shared in Redis")
+                figures["shared"][users] = locust(base, mix, users, "shared")
     with gunicorn(database_url, page_cache=False) as (base, _):
         warm_up(base, mix)
         for users in USERS:
@@ -346,7 +377,8 @@ def report(results, started):
         "PostgreSQL, Locust (headless) and Datasette all on the same machine; each reader "
         f"opens a page every 1–2 s; {SECONDS} s per row after all readers have started. Times "
         "in ms at the client, to the last byte. The page cache (aid/caching.py) is in each "
-        'worker\'s memory, as without REDIS_URL; "page cache off" renders every page.',
+        'worker\'s memory, as without REDIS_URL, but for "cache shared in Redis" (REDIS_URL '
+        'set, Redis on the same machine); "page cache off" renders every page.',
         "",
     ]
     for figures in results:
@@ -361,7 +393,8 @@ def report(results, started):
         ]
         for users in USERS:
             for key, name in SCENARIOS:
-                lines.append(f"| {users} | {name} | {cell(figures[key][users])} |")
+                if users in figures[key]:
+                    lines.append(f"| {users} | {name} | {cell(figures[key][users])} |")
             mine, theirs = figures["ledger"][users], figures["datasette"][users]
             both = mine["p95"] and theirs["p95"]
             ratio = f"{mine['p95'] / theirs['p95']:.2f}×" if both else "—"
