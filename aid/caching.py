@@ -15,8 +15,10 @@ Public pages are the same for every reader and change only when the data does, s
 - Whole public pages are kept the same way, in the "pages" cache (settings.CACHES), under
   their version, language and address: a page many readers open (the overview a news
   story links to) is rendered once per data version, and every server answers it from
-  the cache after that. A page is kept only if it set no cookie and is not streamed (an
-  export); LEDGER_PAGE_CACHE=0 turns this off (`make bench` measures rendering so).
+  the cache after that. A page is kept only if it is the same for every reader (it set no
+  cookie, read no session, rendered no CSRF token, counted every facet in time) and is not
+  streamed (an export); LEDGER_PAGE_CACHE=0 turns this off (`make bench` measures
+  rendering so).
 
 Only views marked `public` (aid/urls.py) are touched; the admin, previews and health
 checks are not. Public reads go to the read replica when one is configured
@@ -182,6 +184,13 @@ class PublicCacheMiddleware(MiddlewareMixin):
         key = getattr(request, "ledger_page_key", None)
         # A streamed export is never kept whole; a very long page is rendered again.
         if key is None or response.streaming:
+            return
+        # A page that read the reader's session or holds their CSRF token is theirs alone,
+        # even before a cookie says so (the session's Vary is added outside this middleware).
+        session = getattr(request, "session", None)
+        if (session is not None and session.accessed) or request.META.get(
+            "CSRF_COOKIE_NEEDS_UPDATE"
+        ):
             return
         if len(response.content) > settings.LEDGER_PAGE_CACHE_MAX_BYTES:
             return

@@ -10,12 +10,14 @@ from http import HTTPStatus
 import pytest
 from django.core.cache import caches
 from django.db import connection, connections, transaction
+from django.middleware.csrf import get_token
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from aid.caching import current_version
 from aid.choices import Stage, Status
 from aid.models import Agreement
+from aid.views import OverviewView
 
 from .factories import make_agreement, make_citation, make_donor, make_line_item
 
@@ -238,6 +240,31 @@ class TestPageCache:
         for url in ("/items/?sort=nonsense", "/agreements/999999/"):
             assert PAGE_CACHE not in client.get(url)
             assert PAGE_CACHE not in client.get(url)
+
+    @pytest.mark.parametrize(
+        "personal",
+        [
+            pytest.param(lambda request: request.session.get("seen"), id="session read"),
+            pytest.param(get_token, id="csrf token used"),
+        ],
+    )
+    def test_a_page_that_is_the_readers_own_is_never_kept(
+        self, client, seeded, monkeypatch, personal
+    ):
+        """A public page that reads the session or renders a CSRF token (a POST form) is
+        not the same for every reader: keeping it would hand one reader's to the next."""
+        client.cookies["csrftoken"] = "a" * 32  # a returning reader: no new cookie is set
+        real = OverviewView.get_context_data
+
+        def reading(view, **kwargs):
+            personal(view.request)
+            return real(view, **kwargs)
+
+        monkeypatch.setattr(OverviewView, "get_context_data", reading)
+        for _ in range(2):
+            response = client.get("/")
+            assert response.status_code == HTTPStatus.OK
+            assert PAGE_CACHE not in response
 
     def test_the_admin_is_never_kept(self, superuser_client, seeded):
         for _ in range(2):
