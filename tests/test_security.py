@@ -226,6 +226,13 @@ class TestSecurityHeaders:
         assert response.status_code in {HTTPStatus.OK, HTTPStatus.NOT_FOUND}
         self.assert_secure_headers(response)
 
+    @pytest.mark.parametrize("path", ["/", "/items/?donor=spain", "/uk/agreements/"])
+    def test_a_page_answered_from_the_page_cache_too(self, client, seeded, path):
+        client.get(path)
+        response = client.get(path)
+        assert response["X-Ledger-Page-Cache"] == "hit"
+        self.assert_secure_headers(response)
+
     @pytest.mark.parametrize("path", ADMIN_PAGES)
     def test_admin_pages(self, superuser_client, seeded_ids, path):
         response = superuser_client.get(concrete(path, seeded_ids))
