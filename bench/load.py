@@ -250,7 +250,7 @@ def locust(base, paths, users, label, revalidate=False):
 def settle(base):
     """Wait until the server has answered what the readers left queued when Locust stopped:
     at 200 readers, a backlog of slow pages would otherwise be served during the next run
-    and counted against it (seen: 5.9 s p95 for revisits, which cost one query each)."""
+    and counted against it."""
     with urlopen(base + "/", timeout=600) as response:  # noqa: S310 - loopback; FIFO queue
         response.read()
 
