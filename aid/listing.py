@@ -213,6 +213,11 @@ def crosses_many(model, path):
     return False
 
 
+def all_counted(facets):
+    """Whether every facet was counted in time."""
+    return not any(facet.timed_out for facet in facets)
+
+
 def within_time_limit(milliseconds, run, *args, using=DEFAULT_DB_ALIAS):
     """run(*args), or None when PostgreSQL cancels its queries after `milliseconds`.
 
@@ -383,13 +388,13 @@ class LedgerListView(TemplateView):
                 f"{type(self).__name__}:facets",
                 lambda: self.facets(filterset, summary, whole_table=True),
                 # A facet out of time is counted again by the next request.
-                keep=lambda facets: not any(facet.timed_out for facet in facets),
+                keep=all_counted,
             )
             if whole_table
             else self.facets(filterset, summary, counting=counting)
         )
-        if any(facet.timed_out for facet in facets):
-            # Counted again by the next request: the page must not be kept without them.
+        if not all_counted(facets):
+            # Nor is the page kept without them (aid/caching.py).
             dont_keep_page(request)
         context = self.get_context_data(
             filterset=filterset,

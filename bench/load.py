@@ -117,6 +117,17 @@ def data_sets():
     return sets
 
 
+def published_donors(connection):
+    """The slugs of donors with a published agreement: the donors readers see."""
+    return [
+        row[0]
+        for row in connection.execute(
+            """SELECT DISTINCT d.slug FROM aid_donor d JOIN aid_agreement a
+               ON a.donor_id = d.id AND a.status = 'published' ORDER BY 1"""
+        )
+    ]
+
+
 def questions(database_url, dearest_first):
     """The filtered questions readers ask: each published donor's line items in each
     category, one year at a time (the seed data: each donor in each category), as
@@ -127,13 +138,7 @@ def questions(database_url, dearest_first):
     pages every reader opens alike; at a million line items there are over a thousand.
     """
     with psycopg.connect(database_url) as connection:
-        donors = [
-            row[0]
-            for row in connection.execute(
-                """SELECT DISTINCT d.slug FROM aid_donor d JOIN aid_agreement a
-                   ON a.donor_id = d.id AND a.status = 'published' ORDER BY 1"""
-            )
-        ]
+        donors = published_donors(connection)
         categories = [row[0] for row in connection.execute("SELECT slug FROM aid_category")]
         years = [
             int(row[0])
@@ -171,13 +176,7 @@ def agreements_and_donors(database_url):
                    ORDER BY announced_on DESC NULLS LAST, id LIMIT 200"""
             )
         ]
-        donors = [
-            row[0]
-            for row in connection.execute(
-                """SELECT DISTINCT d.slug FROM aid_donor d JOIN aid_agreement a
-                   ON a.donor_id = d.id AND a.status = 'published'"""
-            )
-        ]
+        donors = published_donors(connection)
     return agreements, donors
 
 
